@@ -1,0 +1,174 @@
+"""The command line: parses options, calls the library, prints, exits. No linting logic here."""
+from __future__ import annotations
+
+import os
+import sys
+import textwrap
+
+import click
+
+from . import __version__
+from .errors import ExitCode, ToneguardError
+from .report import SEVERITIES, severity_rank
+
+STAGE_CHOICE = click.Choice(["first-reply", "follow-up", "check-in"])
+
+
+def _ids(value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def lint_options(command):
+    """Options shared by `check` and `fix`: what to lint and with which settings."""
+    options = [
+        click.argument("paths", nargs=-1, type=click.Path(), required=True),
+        click.option("--stage", type=STAGE_CHOICE, help="Where the letter stands (overrides front matter and config)."),
+        click.option("--select", metavar="IDS", help="Only these rules (comma-separated ids)."),
+        click.option("--ignore", metavar="IDS", help="Skip these rules (comma-separated ids)."),
+        click.option("--model", metavar="NAME", help="An installed spaCy pipeline to use."),
+        click.option("--config", "config_path", type=click.Path(dir_okay=False),
+                     help="Use this config file instead of searching for one."),
+        click.option("--isolated", is_flag=True, help="Ignore all config files."),
+        click.option("--stdin-filename", metavar="PATH",
+                     help="Name for the draft read from '-': picks its format and config."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _overrides(select, ignore, model):
+    from .config import Settings
+
+    return Settings(select=_ids(select), ignore=_ids(ignore) or (), model=model)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="toneguard")
+def cli():
+    """A tone linter for the letter you write back after a job rejection."""
+
+
+@cli.command()
+@lint_options
+@click.option("--format", "output_format", default="text", show_default=True,
+              help="Output: text, json, sarif or github (or a plugin's format).")
+@click.option("--fail-on", type=click.Choice(SEVERITIES),
+              help="Exit 1 when a finding is at least this severe (default: warning).")
+@click.option("--color/--no-color", default=None, help="Colour the text output (default: on a terminal).")
+def check(paths, stage, select, ignore, model, config_path, isolated, stdin_filename,
+          output_format, fail_on, color):
+    """Lint drafts: files, folders (searched for .txt, .md, .eml) or - for stdin.
+
+    Exit status: 0 clean, 1 findings at or above --fail-on, 2 bad input or config.
+    """
+    from .engine import lint_paths
+    from .formats import Output, available_formats
+
+    formats = available_formats()
+    if output_format not in formats:
+        raise click.BadParameter(f"unknown format {output_format!r} (use {', '.join(formats)})",
+                                 param_hint="'--format'")
+    output = Output(stream=click.get_text_stream("stdout"), color=_use_color(color),
+                    errors=click.get_text_stream("stderr"))
+    if output_format == "sarif":
+        output.rules = _rules()
+    reports = lint_paths(paths, stage=stage, overrides=_overrides(select, ignore, model),
+                         config=config_path, isolated=isolated, stdin_name=stdin_filename)
+    threshold = fail_on or _configured_fail_on(paths, config_path, isolated)
+    failing = []
+    formats[output_format](_watch(reports, threshold, failing), output)
+    if output.tally.errors:
+        sys.exit(ExitCode.ERROR)
+    sys.exit(ExitCode.FINDINGS if failing else ExitCode.OK)
+
+
+def _watch(reports, threshold, failing):
+    """Pass reports through, noting those with findings at or above the threshold."""
+    for report in reports:
+        if report.at_or_above(threshold):
+            failing.append(report.path)
+        yield report
+
+
+def _configured_fail_on(paths, config_path, isolated) -> str:
+    from .config import settings_for
+
+    first = next((p for p in paths), "-")
+    return settings_for(first if os.path.exists(first) else "-", config_path, isolated).fail_on or "warning"
+
+
+def _use_color(flag: bool | None) -> bool:
+    if flag is not None:
+        return flag
+    if os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty()
+
+
+def _rules():
+    from .config import settings_for
+    from .engine import cached_rules
+
+    return cached_rules(settings_for("-").rule_dirs)
+
+
+@cli.command("rules")
+def list_rules():
+    """List every rule: id, severity and what it flags."""
+    rules = _rules()
+    width = max(len(rule_id) for rule_id in rules)
+    for rule in rules.values():
+        click.echo(f"{rule.id:<{width}}  {rule.severity:<7}  {rule.summary}")
+
+
+@cli.command()
+@click.argument("rule_id")
+def explain(rule_id):
+    """Show one rule's story: what it flags, why, where the advice comes from, examples."""
+    rules = _rules()
+    if rule_id not in rules:
+        raise ToneguardError(f"unknown rule '{rule_id}' (see `toneguard rules`)")
+    rule = rules[rule_id]
+    wrap = lambda text: textwrap.fill(" ".join(text.split()), 78, initial_indent="  ", subsequent_indent="  ")  # noqa: E731
+    lines = [f"{rule.id} ({rule.severity}, {rule.kind})", "", "What it flags:", wrap(rule.message), "",
+             "Why it matters:", wrap(rule.why), "", "Where the advice comes from:"]
+    for article, quote in rule.sources:
+        lines.append(f"  seed article {article}" + (f": “{' '.join(quote.split())}”" if quote else ""))
+    lines += ["", "Applies at: " + ", ".join(rule.stages), "", "Fires on:"]
+    lines += [wrap(example.text) for example in rule.fires]
+    lines += ["", "Stays quiet on:"] + [wrap(example.text) for example in rule.quiet]
+    lines += ["", "Suggested rewrites:"]
+    for suggest in rule.suggest:
+        text = suggest.texts[0] if suggest.texts else ""
+        label = {"insert": f"add at the {suggest.at}", "remove": "delete it", "move": "move it to the end",
+                 "shorten": "shorten to the budget", "replace": "replace with"}[suggest.action]
+        safe = " [safe fix]" if suggest.safe else ""
+        lines.append(f"  {label}{': “' + text + '”' if text else ''}{safe}")
+    click.echo("\n".join(lines))
+
+
+def main(argv=None):
+    """Entry point: one line for any error the user can fix, exit 2, never a traceback."""
+    try:
+        cli.main(args=argv, prog_name="toneguard", standalone_mode=False)
+    except ToneguardError as error:
+        click.echo(f"toneguard: {error}", err=True)
+        sys.exit(ExitCode.ERROR)
+    except click.exceptions.Abort:
+        click.echo("toneguard: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(ExitCode.ERROR)
+    except BrokenPipeError:
+        sys.stderr.close()  # the reader went away (| head); nothing more to say
+        sys.exit(ExitCode.OK)
+    except Exception as error:  # a bug in toneguard, not the user's input
+        if os.environ.get("TONEGUARD_DEBUG"):
+            raise
+        click.echo(f"toneguard: internal error: {type(error).__name__}: {error} "
+                   "(set TONEGUARD_DEBUG=1 for details, and please report it)", err=True)
+        sys.exit(ExitCode.ERROR)

@@ -1,0 +1,75 @@
+"""Facts a suggestion can reuse from the draft: who it greets, the company, the role.
+
+"Thank you, Ms. Chen, for letting me know about the analyst role" beats "Thank
+you for letting me know", so suggestions are templates filled from the parse.
+A fact inside an unfilled slot ("[Company]") is no fact.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from spacy.tokens import Doc, Span
+
+_HONORIFIC = re.compile(r"\b(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Professor)\b\.?", re.I)
+_SALUTATION = re.compile(
+    r"^\s*(?:dear|hi|hello|hey|hiya|howdy|greetings|good\s+(?:morning|afternoon|evening|day))\b[\s,]*", re.I
+)
+# Addressees that are not a person's name.
+_NOT_NAMES = {
+    "all", "everyone", "everybody", "team", "folks", "there", "you", "both", "guys", "friends",
+    "sir", "madam", "manager", "recruiter", "committee", "hiring", "recruiting", "department",
+    "hr", "human", "resources", "talent", "acquisition", "staff", "panel", "colleagues", "applicant",
+}
+_ROLE_NOUNS = {"role", "position", "job", "opening", "post", "vacancy", "opportunity"}
+_VAGUE_MODIFIERS = {"open", "available", "current", "new", "same", "other", "recent", "advertised",
+                    "full", "part", "great", "exciting", "this", "that", "the", "your", "my"}
+
+
+@dataclass(frozen=True)
+class Facts:
+    name: str | None = None
+    company: str | None = None
+    role: str | None = None
+
+
+def find_facts(doc: Doc, greeting: tuple[int, int] | None, content_start: int, slots: list[Span],
+               recipient_names: tuple[str, ...] = ()) -> Facts:
+    def in_slot(span: Span) -> bool:
+        return any(span.start < s.end and span.end > s.start for s in slots)
+
+    return Facts(
+        name=_addressee(doc, greeting, in_slot) or next(iter(recipient_names), None),
+        company=next((e.text.removeprefix("the ").strip() for e in doc.ents
+                      if e.label_ == "ORG" and e.start_char >= content_start and not in_slot(e)), None),
+        role=_role(doc, content_start, in_slot),
+    )
+
+
+def _addressee(doc: Doc, greeting, in_slot) -> str | None:
+    if not greeting:
+        return None
+    span = doc.char_span(*greeting, alignment_mode="expand")
+    if span is None or in_slot(span):
+        return None
+    text = _SALUTATION.sub("", span.text).strip(" \t,:;!.")
+    words = text.split()
+    if not words or len(words) > 4 or any(w.lower().strip(".") in _NOT_NAMES for w in words):
+        return None
+    if " and " in f" {text.lower()} " or "&" in text or not all(w[0].isupper() for w in words):
+        return None
+    return text
+
+
+def _role(doc: Doc, content_start: int, in_slot) -> str | None:
+    for token in doc:
+        if token.lower_ not in _ROLE_NOUNS or token.idx < content_start:
+            continue
+        modifiers = [child for child in token.lefts
+                     if child.dep_ in ("compound", "amod", "nmod") and child.lower_ not in _VAGUE_MODIFIERS]
+        if not modifiers or not any(m.pos_ in ("NOUN", "PROPN") for m in modifiers):
+            continue
+        span = doc[modifiers[0].left_edge.i if modifiers[0].left_edge.dep_ != "det" else modifiers[0].i:token.i]
+        if not in_slot(span) and span.text.strip():
+            return span.text.strip()
+    return None

@@ -1,0 +1,328 @@
+"""The rule kinds: one small function each, turning a parsed draft into findings.
+
+Kinds see a Draft (the letter, its Doc and every matcher hit, computed once)
+and yield Findings in original-file offsets. The engine adds rule id,
+severity, positions and suppression; no kind knows about those.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from string import Formatter
+from typing import Callable, Iterator
+
+from spacy.tokens import Doc, Span
+
+from .facts import Facts, find_facts
+from .letter import Letter
+from .report import Suggestion
+from .rules import Rule, Suggest
+_CLITICS = {"n't", "'s", "'re", "'ll", "'ve", "'d", "'m"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    start: int  # original-file offsets
+    end: int
+    detail: str = ""  # appended to the rule's message, e.g. the measured length
+    suggestions: tuple[Suggestion, ...] = ()
+
+
+class Draft:
+    """One parsed letter and the questions kinds ask of it, each answered once."""
+
+    def __init__(self, letter: Letter, doc: Doc, matches: dict[str, list[Span]],
+                 slots: list[Span], stage: str, budgets: dict):
+        self.letter, self.doc, self.matches = letter, doc, matches
+        self.slots, self.stage, self.budgets = slots, stage, budgets
+
+    # --- where things are ---------------------------------------------------
+
+    @cached_property
+    def sentences(self) -> list[Span]:
+        """Sentences of the content (greeting and sign-off excluded), trimmed of spaces."""
+        result = []
+        for sentence in self.doc.sents:
+            words = [t for t in sentence if not t.is_space]
+            if words and self.letter.in_content(words[0].idx, words[-1].idx + len(words[-1])):
+                result.append(self.doc[words[0].i:words[-1].i + 1])
+        return result
+
+    def sentence_of(self, span: Span) -> Span:
+        for sentence in self.sentences:
+            if sentence.start <= span.start < sentence.end:
+                return sentence
+        return span
+
+    @cached_property
+    def content_end(self) -> int:
+        """Where the draft's own words end: before the sign-off and before a PS that follows it."""
+        ends = [len(self.letter.body)]
+        ends += [region[0] for region in (self.letter.signoff, self.letter.ps) if region]
+        end = min(ends)
+        return len(self.letter.body[:end].rstrip())
+
+    def first_line(self) -> tuple[int, int]:
+        """The whole-letter findings' span: the first line of the content."""
+        start = self.letter.content_start
+        line_end = self.letter.body.find("\n", start)
+        end = len(self.letter.body) if line_end == -1 else line_end
+        return start, start + len(self.letter.body[start:end].rstrip())
+
+    def source(self, start: int, end: int) -> tuple[int, int]:
+        return self.letter.source_span(start, end)
+
+    def original(self, start: int, end: int) -> str:
+        """Text of a body span as the user wrote it (the body has straightened quotes)."""
+        return self.letter.source.__getitem__(slice(*self.source(start, end)))
+
+    def editable(self, start: int, end: int) -> bool:
+        return not any(start < b_end and end > b_start for b_start, b_end in self.letter.blanked)
+
+    @cached_property
+    def facts(self) -> Facts:
+        letter = self.letter
+        return find_facts(self.doc, letter.greeting, letter.content_start, self.slots, letter.recipient_names)
+
+    # --- matches --------------------------------------------------------------
+
+    def in_scope(self, span: Span, scope: str) -> bool:
+        start, end = span.start_char, span.end_char
+        if scope == "body":
+            return True
+        if scope == "greeting":
+            greeting = self.letter.greeting
+            return bool(greeting) and greeting[0] <= start and end <= greeting[1]
+        if not self.letter.in_content(start, end):
+            return False
+        if scope == "opening":
+            return bool(self.sentences) and self.sentences[0].start_char <= start < self.sentences[0].end_char
+        return True
+
+    def hits(self, rule: Rule) -> list[Span]:
+        """The rule's matches in scope, outside slots and exceptions, without overlaps."""
+        excepted = {self.sentence_of(s).start for s in self.matches.get(f"{rule.id}/exceptions", ())}
+        required = None
+        if "requires" in rule.match:
+            owner = rule.match.get("same-as", rule.id)
+            required = {self.sentence_of(s).start for s in self.matches.get(f"{owner}/requires", ())}
+        kept: list[Span] = []
+        spans = sorted(self.matches.get(rule.match_key, ()), key=lambda s: (s.start, -len(s)))
+        for span in spans:
+            if not self.in_scope(span, rule.scope):
+                continue
+            if rule.annotates != "slots" and any(span.start < s.end and span.end > s.start for s in self.slots):
+                continue
+            if self.sentence_of(span).start in excepted:
+                continue
+            if required is not None and self.sentence_of(span).start not in required:
+                continue
+            if kept and span.start < kept[-1].end:
+                continue
+            kept.append(span)
+        return kept
+
+    # --- suggestions ------------------------------------------------------------
+
+    def target(self, target: str, span: tuple[int, int] | None) -> tuple[int, int] | None:
+        """The body span a suggestion rewrites: the match itself, its sentence, or the greeting."""
+        if span is None or target == "match":
+            return span
+        if target == "greeting":
+            greeting = self.letter.greeting
+            return greeting if greeting and greeting[0] <= span[0] < greeting[1] else None
+        sentence = next((s for s in self.sentences if s.start_char <= span[0] < s.end_char), None)
+        return (sentence.start_char, sentence.end_char) if sentence else span
+
+    def suggestions(self, rule: Rule, span: tuple[int, int] | None) -> tuple[Suggestion, ...]:
+        """The rule's suggestions that apply here, filled with facts, as edits to the original."""
+        matched = self.letter.body[span[0]:span[1]] if span else ""
+        values = {"name": self.facts.name, "company": self.facts.company, "role": self.facts.role,
+                  "match": matched, "match_lower": matched.lower()}
+        result = []
+        for suggest in rule.suggest:
+            if suggest.when and not any(word in matched.lower() for word in suggest.when):
+                continue
+            text = next((t.format(**values) for t in suggest.texts or ("",)
+                         if all(values.get(f) is not None for _, f, _, _ in Formatter().parse(t) if f)), None)
+            if text is None:
+                continue
+            text = text.replace("\n", self.letter.newline)
+            target = self.target(suggest.target, span)
+            if span and target is None:
+                continue
+            edit = ACTIONS[suggest.action](self, suggest, text, target, rule)
+            if edit is not None and self.editable(edit[0], edit[1]):
+                start, end, new_text, where = edit
+                if new_text == self.original(start, end):
+                    continue  # a rewrite that changes nothing is no suggestion
+                result.append(Suggestion(new_text, *self.source(start, end), safe=suggest.safe, where=where))
+        return tuple(result)
+
+
+Edit = tuple[int, int, str, str]  # body start, body end, new text, where
+
+
+def _replace(draft: Draft, suggest: Suggest, text: str, span, rule) -> Edit | None:
+    return (span[0], span[1], text, "") if span else None
+
+
+def _remove(draft: Draft, suggest: Suggest, text: str, span, rule) -> Edit | None:
+    """Delete the span and the space after it, re-capitalising a sentence it started."""
+    if not span:
+        return None
+    body, (start, end) = draft.letter.body, span
+    if body.startswith(",", end):
+        end += 1
+    while end < len(body) and body[end] in " \t":
+        end += 1
+    if end == span[1]:
+        while start > 0 and body[start - 1] in " \t":
+            start -= 1
+    replacement = ""
+    starts_sentence = any(s.start_char == span[0] for s in draft.sentences)
+    if starts_sentence and end < len(body) and body[end].islower():
+        replacement, end = body[end].upper(), end + 1
+    return start, end, replacement, ""
+
+
+def _insert(draft: Draft, suggest: Suggest, text: str, span, rule) -> Edit | None:
+    if suggest.at == "start":
+        position = draft.letter.content_start
+        return position, position, text + " ", "at the start, after the greeting"
+    position = draft.content_end
+    return position, position, " " + text, "at the end, before the sign-off"
+
+
+def _move(draft: Draft, suggest: Suggest, text: str, span, rule) -> Edit | None:
+    """Move the sentence holding the span to the end of the content."""
+    if not span:
+        return None
+    sentence = next((s for s in draft.sentences if s.start_char <= span[0] < s.end_char), None)
+    if sentence is None:
+        return None
+    start, end = sentence.start_char, draft.content_end
+    rest_start = sentence.end_char + len(draft.letter.body[sentence.end_char:end]) - len(
+        draft.letter.body[sentence.end_char:end].lstrip())
+    if rest_start >= end:
+        return None  # nothing after it to move it behind
+    rest = draft.original(rest_start, end)
+    gap = draft.letter.newline * 2 if "\n\n" in draft.letter.body[rest_start:end].replace("\r", "") else " "
+    return start, end, rest + gap + draft.original(sentence.start_char, sentence.end_char), "moved to the end"
+
+
+def _shorten(draft: Draft, suggest: Suggest, text: str, span, rule) -> Edit | None:
+    """Keep the sentences that carry what the letter needs, within the budget."""
+    budget = draft.budgets.get(draft.stage, {})
+    sentences = [s for s in draft.sentences if s.end_char <= draft.content_end]
+    if budget.get("ps-exempt") and draft.letter.ps:
+        sentences = [s for s in sentences if not draft.letter.ps[0] <= s.start_char < draft.letter.ps[1]]
+    if len(sentences) < 2:
+        return None
+    max_words = budget.get("words", float("inf"))
+    max_sentences = budget.get("sentences", len(sentences))
+
+    def carries(sentence: Span, rule_id: str) -> bool:
+        return any(sentence.start <= hit.start < sentence.end for hit in draft.matches.get(f"{rule_id}/match", ()))
+
+    order = [s for rule_id in rule.keep for s in sentences if carries(s, rule_id)] + sentences
+    kept, words = [], 0
+    for sentence in order:
+        count = count_words(sentence)
+        if sentence in kept or len(kept) >= max_sentences or words + count > max_words:
+            continue
+        kept.append(sentence)
+        words += count
+    kept.sort(key=lambda s: s.start)
+    if not kept or len(kept) == len(sentences):
+        return None
+    pieces = []
+    for previous, sentence in zip([None] + kept, kept):
+        if previous is not None:
+            between = draft.letter.body[previous.end_char:sentence.start_char].replace("\r", "")
+            pieces.append(draft.letter.newline * 2 if "\n\n" in between else " ")
+        pieces.append(draft.original(sentence.start_char, sentence.end_char))
+    return sentences[0].start_char, sentences[-1].end_char, "".join(pieces), "the content, shortened"
+
+
+ACTIONS: dict[str, Callable[..., Edit | None]] = {
+    "replace": _replace, "remove": _remove, "insert": _insert, "move": _move, "shorten": _shorten,
+}
+
+
+def count_words(span: Span) -> int:
+    return sum(1 for t in span if not (t.is_punct or t.is_space or t.lower_ in _CLITICS))
+
+
+# --- the kinds -------------------------------------------------------------------
+
+
+def existence(rule: Rule, draft: Draft) -> Iterator[Finding]:
+    """Each hit is a finding; with `span: sentence`, one per sentence, suggestions still see the hit."""
+    reported = set()
+    for hit in draft.hits(rule):
+        region = draft.sentence_of(hit) if rule.span == "sentence" else hit
+        if region.start in reported:
+            continue
+        reported.add(region.start)
+        yield Finding(*draft.source(region.start_char, region.end_char),
+                      suggestions=draft.suggestions(rule, (hit.start_char, hit.end_char)))
+
+
+def required(rule: Rule, draft: Draft) -> Iterator[Finding]:
+    if not draft.hits(rule):
+        yield Finding(*draft.source(*draft.first_line()), suggestions=draft.suggestions(rule, None))
+
+
+def metric(rule: Rule, draft: Draft) -> Iterator[Finding]:
+    budget = draft.budgets.get(draft.stage)
+    if not budget:
+        return
+    ps = draft.letter.ps if budget.get("ps-exempt") else None
+    sentences = [s for s in draft.sentences if not (ps and ps[0] <= s.start_char < ps[1])]
+    measured = {"words": sum(count_words(s) for s in sentences), "sentences": len(sentences)}
+    if "grade" in budget:
+        measured["grade"] = readability_grade(" ".join(s.text for s in sentences))
+    over = [f"{measured[key]:g} {key} (budget {budget[key]:g})"
+            for key in ("words", "sentences", "grade") if key in budget and measured[key] > budget[key]]
+    if over:
+        yield Finding(*draft.source(*draft.first_line()), detail=f"{draft.stage}: " + ", ".join(over),
+                      suggestions=draft.suggestions(rule, None))
+
+
+def readability_grade(text: str) -> float:
+    """Flesch-Kincaid grade level; textstat is imported only when a budget asks for it."""
+    import textstat
+
+    return round(textstat.flesch_kincaid_grade(text), 1)
+
+
+def recipients(rule: Rule, draft: Draft) -> Iterator[Finding]:
+    letter = draft.letter
+    count = len(letter.recipients)
+    if count > rule.max:
+        fields = letter.recipient_fields
+        span = (fields[0][0], fields[0][1]) if fields else draft.source(*draft.first_line())
+        suggestions = [s for s in draft.suggestions(rule, None)] + list(_one_recipient(letter))
+        yield Finding(*span, detail=f"{count} recipients in To/Cc/Bcc", suggestions=tuple(suggestions))
+    yield from existence(rule, draft)
+
+
+def _one_recipient(letter: Letter) -> Iterator[Suggestion]:
+    """Rewrite the To/Cc/Bcc lines to address only the first recipient."""
+    fields = letter.recipient_fields
+    if not fields:
+        return
+    source = letter.source
+    header = "To" if source[fields[0][0]].isupper() else "to"
+    pieces = [f"{header}: {letter.recipients[0]}"]
+    for (_, previous_end), (next_start, _) in zip(fields, fields[1:]):
+        gap = source[previous_end:next_start]  # other headers between them stay
+        pieces.append(gap[: -len(letter.newline)] if gap.endswith(letter.newline) else gap)
+    yield Suggestion("".join(pieces), fields[0][0], fields[-1][1], safe=False,
+                     where="address only the first recipient; write the others their own note")
+
+
+KINDS: dict[str, Callable[[Rule, Draft], Iterator[Finding]]] = {
+    "existence": existence, "required": required, "metric": metric, "recipients": recipients,
+}

@@ -1,0 +1,307 @@
+"""From a source text to a Letter: what to lint, and where each part sits in the original.
+
+A Letter's `body` is the part of the file a person wrote as the draft, with the
+text that is not theirs (front matter, quoted replies, signature blocks, HTML
+comments, Markdown link targets) blanked out rather than removed, so offsets
+into the body map straight back into the file.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import yaml
+from email.utils import getaddresses
+
+from .errors import ToneguardError
+from .mime import read_message
+from .model import normalise_quotes
+from .offsets import OffsetMap
+
+STAGES = ("first-reply", "follow-up", "check-in")
+FRONT_MATTER_KEYS = ("to", "cc", "bcc")
+
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Suppression:
+    rules: frozenset[str]  # empty: every rule
+    start: int  # source offsets
+    end: int
+
+
+@dataclass(frozen=True)
+class Letter:
+    path: str
+    source: str  # the original text
+    body: str  # what gets parsed: same length as the draft region it comes from
+    offsets: OffsetMap  # body offset -> source offset
+    newline: str = "\n"
+    stage: str | None = None  # from front matter; None defers to config
+    settings: dict = field(default_factory=dict)  # the front matter's `toneguard:` mapping
+    recipients: tuple[str, ...] = ()  # addresses across To/Cc/Bcc
+    recipient_names: tuple[str, ...] = ()  # their display names, where given
+    recipient_fields: tuple[Span, ...] = ()  # source spans of the To/Cc/Bcc lines
+    greeting: Span | None = None  # body spans from here on
+    signoff: Span | None = None
+    ps: Span | None = None
+    blanked: tuple[Span, ...] = ()
+    suppressions: tuple[Suppression, ...] = ()
+
+    @property
+    def content_start(self) -> int:
+        start = self.greeting[1] if self.greeting else 0
+        return start + _leading_space(self.body, start)
+
+    def source_span(self, start: int, end: int) -> Span:
+        return self.offsets[start], self.offsets[end]
+
+    def in_content(self, start: int, end: int) -> bool:
+        return not any(region and start < region[1] and end > region[0]
+                       for region in (self.greeting, self.signoff))
+
+
+def read_letter(text: str, path: str = "-") -> Letter:
+    """Parse a whole source: an e-mail message by its suffix, anything else as text."""
+    newline = "\r\n" if "\r\n" in text else "\n"
+    if path.lower().endswith(".eml"):
+        message = read_message(text, path)
+        draft, offsets = message.body, message.offsets
+        front: dict = {}
+        people, fields = message.recipients, message.recipient_fields
+    else:
+        front, start, fields = _front_matter(text, path)
+        draft, offsets = text[start:], OffsetMap(start)
+        people = tuple(_addresses(front, path))
+    end = _draft_end(draft)
+    markdown = path.lower().endswith((".md", ".markdown"))
+    body, blanked = _blank_foreign_text(draft[:end], markdown)
+    if not body.strip():
+        raise ToneguardError("empty draft: no text to lint", path)
+    greeting = _find_greeting(body)
+    ps = _find_ps(body, greeting[1] if greeting else 0)
+    signoff = _find_signoff(body, greeting[1] if greeting else 0, ps)
+    stage = front.get("stage")
+    if stage is not None and stage not in STAGES:
+        raise ToneguardError(f"front matter: unknown stage {stage!r} (use one of {', '.join(STAGES)})", path)
+    settings = _front_matter_settings(front.get("toneguard") or {}, path)
+    return Letter(
+        path=path, source=text, body=normalise_quotes(body), offsets=offsets, newline=newline,
+        stage=stage, settings=settings, recipients=tuple(address for _, address in people),
+        recipient_names=tuple(name for name, _ in people if name), recipient_fields=fields,
+        greeting=greeting, signoff=signoff, ps=ps, blanked=blanked,
+        suppressions=tuple(_suppressions(draft[:end], offsets)),
+    )
+
+
+# --- front matter -----------------------------------------------------------
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S)
+
+
+def _front_matter(text: str, path: str) -> tuple[dict, int, tuple[Span, ...]]:
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        if text.startswith("---") and text[3:4] in ("\n", "\r"):
+            raise ToneguardError("malformed front matter: no closing '---' line", path)
+        return {}, 0, ()
+    try:
+        data = yaml.safe_load(match.group(1) or "") or {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" (line {mark.line + 2})" if mark else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ToneguardError(f"malformed front matter{where}: {problem}", path) from None
+    if not isinstance(data, dict):
+        raise ToneguardError("malformed front matter: expected 'key: value' lines", path)
+    fields = tuple(
+        (m.start(), m.end())
+        for m in re.finditer(r"^(?:to|cc|bcc)[ \t]*:.*(?:\r?\n[ \t]+-.*)*", match.group(0), re.M | re.I)
+    )
+    return data, match.end(), fields
+
+
+def _front_matter_settings(data, path: str) -> dict[str, tuple[str, ...]]:
+    """A draft's own `toneguard:` settings: it can narrow the rules, never widen them."""
+    if not isinstance(data, dict):
+        raise ToneguardError("front matter: 'toneguard' must be a mapping of settings", path)
+    settings = {}
+    for key, value in data.items():
+        if key not in ("select", "ignore"):
+            raise ToneguardError(f"front matter: unknown toneguard setting '{key}' (use select, ignore)", path)
+        values = [value] if isinstance(value, str) else value
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise ToneguardError(f"front matter: toneguard.{key} must be a list of rule ids", path)
+        settings[key] = tuple(values)
+    return settings
+
+
+def _addresses(front: dict, path: str):
+    for key in FRONT_MATTER_KEYS:
+        value = front.get(key)
+        values = [value] if isinstance(value, str) else value or []
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise ToneguardError(f"front matter: '{key}' must be an address or a list of addresses", path)
+        for name, address in getaddresses(values):
+            if "@" in address:
+                yield name, address
+
+
+# --- what is not the draft ----------------------------------------------------
+
+_REPLY_MARKERS = re.compile(
+    r"^(?:"
+    r"On\s[^\r\n]{0,200}(?:\r?\n[^\r\n]{0,200})?\swrote:[ \t]*\r?$"  # Gmail, Apple Mail
+    r"|-{2,}\s*Original Message\s*-{2,}"  # Outlook, classic
+    r"|_{8,}[ \t]*\r?\n(?=From:)"  # Outlook, new
+    r"|From:[^\r\n]*\r?\n(?:[^\r\n]*\r?\n){0,3}?(?:Sent|Date):"  # Outlook header block
+    r"|-{4,}\s*Forwarded message\s*-{4,}"
+    r"|Begin forwarded message:"
+    r"|--[ ]?\r?$"  # signature delimiter
+    r")",
+    re.M,
+)
+_QUOTED_LINE = re.compile(r"^[ \t]*>[^\r\n]*", re.M)
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_MARKDOWN_LINK = re.compile(r"(!?\[)([^\]\r\n]*)(\]\([^)\s]*(?:\s+\"[^\"]*\")?\))")
+
+
+def _draft_end(text: str) -> int:
+    match = _REPLY_MARKERS.search(text)
+    return match.start() if match else len(text)
+
+
+def _blank(text: str, spans) -> str:
+    chars = list(text)
+    for start, end in spans:
+        for i in range(start, end):
+            if chars[i] not in "\r\n":
+                chars[i] = " "
+    return "".join(chars)
+
+
+def _blank_foreign_text(text: str, markdown: bool) -> tuple[str, tuple[Span, ...]]:
+    spans = [m.span() for m in _QUOTED_LINE.finditer(text)]
+    spans += [m.span() for m in _HTML_COMMENT.finditer(text)]
+    if markdown:
+        for m in _MARKDOWN_LINK.finditer(text):
+            spans += [m.span(1), m.span(3)] if m.group(1) == "[" else [m.span()]
+    return _blank(text, spans), tuple(sorted(spans))
+
+
+def _leading_space(text: str, start: int) -> int:
+    return len(text[start:]) - len(text[start:].lstrip())
+
+
+# --- greeting, PS, sign-off ----------------------------------------------------
+
+_SALUTATION = (
+    r"(?:dear|hi|hello|hey|hiya|howdy|greetings|good\s+(?:morning|afternoon|evening|day)"
+    r"|to\s+whom|to\s+the|to\s+all|attn|attention)\b"
+)
+_GREETING = re.compile(
+    r"[ \t]*(?:" + _SALUTATION + r"[^,:;!\r\n]{0,70}?(?:[,:;!]|(?=[ \t]*\r?$))"
+    r"|[^\s,:;!.?][^,:;!.?\r\n]{0,40}[,:](?=[ \t]*\r?$))",
+    re.I,
+)
+_PS_LINE = re.compile(r"^[ \t]*P\.?[ \t]?S\.?(?=[\s:\-\u2013\u2014,])", re.M)
+_CLOSING = re.compile(
+    r"[ \t]*(?:best|best regards|kind regards|kindest regards|warm regards|warmest regards|regards"
+    r"|sincerely|sincerely yours|yours sincerely|yours truly|yours|respectfully|respectfully yours"
+    r"|thanks|thank you|thanks again|thank you again|thanks so much|many thanks|with thanks"
+    r"|cheers|warmly|all the best|all best|best wishes|take care|with gratitude|gratefully"
+    r"|with appreciation|appreciatively|talk soon|cordially)"
+    r"[ \t]*(?:,|!|\.|\u2014|-)?[ \t]*\r?$",
+    re.I,
+)
+_NAME_LINE = re.compile(r"[ \t]*(?:[-\u2013\u2014~][ \t]*)?(?:[A-Z][\w'.\-]*|[A-Z]\.)(?:[ \t]+[A-Z][\w'.\-]*){0,3}[ \t]*\r?$")
+
+
+def _lines(text: str, start: int, end: int) -> list[Span]:
+    """Non-blank lines of text[start:end], as spans without their line break."""
+    spans, position = [], start
+    for line in text[start:end].splitlines(keepends=True):
+        stripped = line.rstrip("\r\n")
+        if stripped.strip():
+            spans.append((position, position + len(stripped)))
+        position += len(line)
+    return spans
+
+
+def _find_greeting(body: str) -> Span | None:
+    lines = _lines(body, 0, len(body))
+    if not lines:
+        return None
+    start, end = lines[0]
+    match = _GREETING.match(body, start, end)
+    if not match:
+        return None
+    greeting_end = match.end()
+    if len(body[start:greeting_end].split()) > 8:
+        return None
+    return start + _leading_space(body[start:greeting_end], 0), greeting_end
+
+
+def _find_ps(body: str, start: int) -> Span | None:
+    match = _PS_LINE.search(body, start)
+    if not match:
+        return None
+    paragraph_end = re.compile(r"\r?\n[ \t]*\r?\n").search(body, match.start())
+    end = paragraph_end.start() if paragraph_end else len(body.rstrip())
+    return match.start() + _leading_space(body, match.start()), end
+
+
+def _find_signoff(body: str, start: int, ps: Span | None) -> Span | None:
+    """The closing line and the name under it, searched from the end (or just above a PS)."""
+    if ps:
+        after = _signoff_in(body, _lines(body, ps[1], len(body)))
+        return after or _signoff_in(body, _lines(body, start, ps[0]))
+    return _signoff_in(body, _lines(body, start, len(body)))
+
+
+def _signoff_in(body: str, lines: list[Span]) -> Span | None:
+    tail = lines[-5:]
+    for index in reversed(range(len(tail))):
+        start, end = tail[index]
+        if _CLOSING.fullmatch(body, start, end):
+            if all(len(body[s:e].split()) <= 6 for s, e in tail[index + 1:]):
+                return start, tail[-1][1]
+            break
+    if len(lines) > 1 and _NAME_LINE.fullmatch(body, *tail[-1]):
+        first = tail[-1]
+        if len(lines) > 2 and _NAME_LINE.fullmatch(body, *tail[-2]):
+            first = tail[-2]
+        return first[0], tail[-1][1]
+    return None
+
+
+# --- suppression comments ------------------------------------------------------
+
+_DIRECTIVE = re.compile(
+    r"<!--\s*toneguard-(disable-next-line|disable|enable)((?:[\s,]+[a-z][a-z0-9-]*)*)\s*-->", re.I
+)
+
+
+def _suppressions(draft: str, offsets: OffsetMap):
+    """`<!-- toneguard-disable[-next-line] [ids] -->` regions, in source offsets."""
+    open_regions: dict[str, int] = {}
+    for match in _DIRECTIVE.finditer(draft):
+        verb = match.group(1).lower()
+        rules = frozenset(re.findall(r"[a-z][a-z0-9-]*", match.group(2).lower()))
+        if verb == "disable-next-line":
+            line_start = draft.find("\n", match.end())
+            if line_start != -1:
+                line_end = draft.find("\n", line_start + 1)
+                line_end = len(draft) if line_end == -1 else line_end
+                yield Suppression(rules, offsets[line_start + 1], offsets[line_end])
+        elif verb == "disable":
+            for rule in rules or {""}:
+                open_regions.setdefault(rule, match.end())
+        else:
+            for rule in rules or set(open_regions):
+                if rule in open_regions:
+                    start = open_regions.pop(rule)
+                    yield Suppression(frozenset({rule} - {""}), offsets[start], offsets[match.start()])
+    for rule, start in open_regions.items():
+        yield Suppression(frozenset({rule} - {""}), offsets[start], offsets[len(draft)])

@@ -1,0 +1,66 @@
+"""The records toneguard produces: one frozen Violation per finding, one Report per source."""
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+
+SEVERITIES = ("info", "warning", "error")
+
+
+def severity_rank(severity: str) -> int:
+    return SEVERITIES.index(severity)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """Replace original[start:end] with text; start == end is an insertion."""
+
+    text: str
+    start: int
+    end: int
+    safe: bool = False
+    where: str = ""  # for insertions and moves: a few words on where it goes
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: str
+    severity: str
+    message: str
+    start: int
+    end: int
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    text: str
+    suggestions: tuple[Suggestion, ...] = ()
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything found in one source; `error` is set when it could not be linted."""
+
+    path: str
+    violations: tuple[Violation, ...] = ()
+    error: str | None = None
+    source: str = field(default="", repr=False, compare=False)
+
+    def at_or_above(self, severity: str) -> list[Violation]:
+        rank = severity_rank(severity)
+        return [v for v in self.violations if severity_rank(v.severity) >= rank]
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+class LineIndex:
+    """Turns 0-based character offsets into 1-based line and column numbers."""
+
+    def __init__(self, text: str):
+        self.starts = [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
+
+    def position(self, offset: int) -> tuple[int, int]:
+        line = bisect.bisect_right(self.starts, offset) - 1
+        return line + 1, offset - self.starts[line] + 1

@@ -1,0 +1,436 @@
+"""Rule files: loading, validating and describing them. Nothing here needs spaCy.
+
+A rule file is data. Its `extends` names the kind (existence, required, metric,
+recipients), the rest is the kind's settings plus the documentation every rule
+carries: message, why, source, suggestions and examples. Mistakes are reported
+as `file: rule 'id': key: problem`, never as a traceback.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from importlib.metadata import entry_points
+from pathlib import Path
+from string import Formatter
+from typing import Any
+
+import yaml
+
+from .errors import ToneguardError
+from .letter import STAGES
+from .report import SEVERITIES
+
+KINDS = ("existence", "required", "metric", "recipients")
+SCOPES = ("content", "greeting", "opening", "body")
+MATCH_KEYS = ("phrases", "patterns", "dependencies", "check", "same-as", "requires")
+ACTIONS = ("replace", "insert", "remove", "move", "shorten")
+TARGETS = ("match", "sentence", "greeting")
+BUDGET_KEYS = ("words", "sentences", "grade", "ps-exempt")
+TEMPLATE_FIELDS = ("name", "company", "role", "match", "match_lower")
+RULE_ID = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+
+try:  # the C loader is several times faster; rule loading is on every cold start
+    _Loader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _Loader = yaml.SafeLoader
+
+
+@dataclass(frozen=True)
+class Suggest:
+    action: str  # replace | insert | remove | move | shorten
+    texts: tuple[str, ...] = ()  # templates, most specific first; the first whose facts are known wins
+    at: str = "start"  # insert: start (after the greeting) | end (before the sign-off)
+    target: str = "match"  # what a replace/remove covers: the match, its sentence, or the greeting
+    safe: bool = False
+    when: tuple[str, ...] = ()  # only for violations whose text contains one of these
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    path: str = "example.txt"  # its suffix chooses the input format
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    kind: str
+    severity: str
+    message: str
+    why: str
+    sources: tuple[tuple[str, str], ...]  # (article file prefix, a short quote)
+    file: str
+    stages: tuple[str, ...] = STAGES
+    scope: str = "content"
+    match: dict = field(default_factory=dict)
+    exceptions: dict = field(default_factory=dict)
+    span: str = "match"
+    annotates: str | None = None
+    max: int = 1
+    budgets: dict = field(default_factory=dict)
+    keep: tuple[str, ...] = ()
+    suggest: tuple[Suggest, ...] = ()
+    fires: tuple[Example, ...] = ()
+    quiet: tuple[Example, ...] = ()
+
+    @property
+    def summary(self) -> str:
+        return self.message.split(". ")[0].split(";")[0].rstrip(".")
+
+    @property
+    def match_key(self) -> str:
+        """The matcher key holding this rule's hits: its own, or the rule its match is the same as."""
+        return f"{self.match.get('same-as', self.id)}/match"
+
+    @property
+    def needs_entities(self) -> bool:
+        return any("ENT_TYPE" in str(part) or "ENT_IOB" in str(part)
+                   for part in (self.match, self.exceptions))
+
+
+class _Checker:
+    """Validates one rule mapping, naming the file, rule and key in every error."""
+
+    def __init__(self, data: Any, file: str):
+        self.file = file
+        if not isinstance(data, dict):
+            self.fail("a rule file must be a mapping of keys")
+        self.data = data
+        self.rule_id = data.get("id") if isinstance(data.get("id"), str) else None
+
+    def fail(self, problem: str, key: str | None = None):
+        where = f"rule '{self.rule_id}'" if getattr(self, "rule_id", None) else None
+        parts = [p for p in (where, key) if p]
+        raise ToneguardError(": ".join(parts + [problem]), self.file)
+
+    def get(self, key, kind, default=None, required=False):
+        if key not in self.data:
+            if required:
+                self.fail("missing required key", key)
+            return default
+        value = self.data[key]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+            self.fail(f"expected {_KIND_NAMES.get(names, names)}, got {type(value).__name__}", key)
+        return value
+
+    def choice(self, key, options, default=None):
+        value = self.get(key, str, default, required=default is None)
+        if value not in options:
+            self.fail(f"{value!r} is not one of {', '.join(options)}", key)
+        return value
+
+    def strings(self, key, value) -> tuple[str, ...]:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.fail("expected a list of strings", key)
+        return tuple(value)
+
+
+_KIND_NAMES = {"str": "a string", "int": "a whole number", "dict": "a mapping", "list": "a list",
+               "bool": "true or false", "int/float": "a number"}
+_TOP_KEYS = {
+    "id", "extends", "severity", "message", "why", "source", "stages", "scope", "match",
+    "exceptions", "span", "annotates", "max", "budgets", "keep", "suggest", "examples",
+}
+
+
+def parse_rule(data: Any, file: str) -> Rule:
+    check = _Checker(data, file)
+    unknown = sorted(set(check.data) - _TOP_KEYS)
+    if unknown:
+        check.fail(f"unknown key (known keys: {', '.join(sorted(_TOP_KEYS))})", unknown[0])
+    rule_id = check.get("id", str, required=True)
+    if not RULE_ID.fullmatch(rule_id):
+        check.fail("rule ids are lowercase words joined by hyphens", "id")
+    if Path(file).stem != rule_id:
+        check.fail(f"the file must be named {rule_id}.yaml", "id")
+    kind = check.choice("extends", KINDS)
+    stages = check.strings("stages", check.get("stages", (list, str), list(STAGES)))
+    for stage in stages:
+        if stage not in STAGES:
+            check.fail(f"unknown stage {stage!r} (use {', '.join(STAGES)})", "stages")
+    rule = Rule(
+        id=rule_id,
+        kind=kind,
+        severity=check.choice("severity", SEVERITIES, "warning"),
+        message=check.get("message", str, required=True).strip(),
+        why=check.get("why", str, required=True).strip(),
+        sources=_sources(check),
+        file=file,
+        stages=stages,
+        scope=check.choice("scope", SCOPES, "content"),
+        match=_match_block(check, "match"),
+        exceptions=_match_block(check, "exceptions"),
+        span=check.choice("span", ("match", "sentence"), "match"),
+        annotates=check.choice("annotates", ("slots",), "slots") if "annotates" in check.data else None,
+        max=check.get("max", int, 1),
+        budgets=_budgets(check),
+        keep=check.strings("keep", check.get("keep", list, [])),
+        suggest=_suggestions(check),
+        **_examples(check),
+    )
+    if kind in ("existence", "required") and not rule.match:
+        check.fail(f"a rule that extends {kind} needs a 'match' block", "match")
+    if kind == "metric" and not rule.budgets:
+        check.fail("a metric rule needs 'budgets'", "budgets")
+    if not rule.suggest:
+        check.fail("every rule offers at least one suggestion", "suggest")
+    return rule
+
+
+def _sources(check: _Checker) -> tuple[tuple[str, str], ...]:
+    value = check.get("source", (list, dict), required=True)
+    items = [value] if isinstance(value, dict) else value
+    sources = []
+    for index, item in enumerate(items):
+        key = f"source[{index}]"
+        if not isinstance(item, dict) or set(item) - {"article", "quote"} or "article" not in item:
+            check.fail("each source is a mapping with 'article' (e.g. '004') and an optional 'quote'", key)
+        sources.append((str(item["article"]).zfill(3), str(item.get("quote", "")).strip()))
+    return tuple(sources)
+
+
+def _match_block(check: _Checker, key: str) -> dict:
+    """phrases / patterns / dependencies / check, or same-as; `requires` (a nested block) keeps
+    only matches whose sentence also matches it, as `exceptions` drops those whose sentence does."""
+    block = check.get(key, dict, {})
+    for name, value in block.items():
+        where = f"{key}.{name}"
+        if name not in MATCH_KEYS:
+            check.fail(f"unknown key (use {', '.join(MATCH_KEYS)})", where)
+        if name == "phrases":
+            check.strings(where, value)
+        elif name in ("check", "same-as"):
+            if not isinstance(value, str):
+                check.fail("expected the name of a registered check" if name == "check" else "expected a rule id", where)
+            if name == "same-as" and len(block) > 1:
+                check.fail("'same-as' reuses another rule's match block whole; give nothing else beside it", where)
+        elif name == "requires":
+            if key != "match":
+                check.fail("'requires' belongs in the match block", where)
+            check.data = {**check.data, where: value}
+            _match_block(check, where)
+        elif not isinstance(value, list) or not all(
+            isinstance(p, list) and p and all(isinstance(t, dict) for t in p) for p in value
+        ):
+            check.fail("expected a list of patterns, each a list of token mappings", where)
+        else:
+            for index, pattern in enumerate(value):
+                _check_values(check, f"{where}[{index}]", pattern)
+    return block
+
+
+_TEXT_ATTRS = {"ORTH", "TEXT", "LOWER", "LEMMA", "NORM", "TAG", "POS", "DEP", "ENT_TYPE", "SHAPE"}
+
+
+def _check_values(check: _Checker, where: str, pattern: Any, attr: str = "") -> None:
+    """Catch what spaCy's own validation words poorly: YAML turning on/no/yes into booleans,
+    and regexes that can backtrack catastrophically (they run on every token of every draft)."""
+    if isinstance(pattern, bool) and attr in _TEXT_ATTRS:
+        check.fail(f"{attr} has the value {str(pattern).lower()}: YAML reads on/off/yes/no as "
+                   "booleans, so quote the word (\"on\")", where)
+    if isinstance(pattern, dict):
+        for key, value in pattern.items():
+            if key in ("REGEX", "FUZZY_REGEX") and isinstance(value, str):
+                try:
+                    parsed = _parse_regex(value)
+                except re.error as error:
+                    check.fail(f"invalid regular expression {value!r}: {error}", where)
+                if _nested_repeat(parsed, False):
+                    check.fail(f"regular expression {value!r} repeats a repeated group, "
+                               "which can take exponential time; simplify it", where)
+            else:
+                _check_values(check, where, value, key if key in _TEXT_ATTRS else attr)
+    elif isinstance(pattern, list):
+        for item in pattern:
+            _check_values(check, where, item, attr)
+
+
+def _parse_regex(value: str):
+    try:
+        from re import _parser as parser  # Python 3.11+
+    except ImportError:  # pragma: no cover
+        import sre_parse as parser
+    return parser.parse(value)
+
+
+def _nested_repeat(parsed, inside_repeat: bool) -> bool:
+    for op, argument in parsed:
+        name = str(op)
+        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            low, high, sub = argument
+            repeats = high is None or high > 1 or str(high) == "MAXREPEAT"
+            if repeats and inside_repeat:
+                return True
+            if _nested_repeat(sub, inside_repeat or repeats):
+                return True
+        elif name == "BRANCH":
+            if inside_repeat:
+                return True
+            if any(_nested_repeat(branch, inside_repeat) for branch in argument[1]):
+                return True
+        elif name in ("SUBPATTERN", "ATOMIC_GROUP"):
+            sub = argument[-1]
+            if _nested_repeat(sub, inside_repeat):
+                return True
+        elif name in ("ASSERT", "ASSERT_NOT"):
+            if _nested_repeat(argument[1], inside_repeat):
+                return True
+    return False
+
+
+def _budgets(check: _Checker) -> dict:
+    budgets = check.get("budgets", dict, {})
+    for stage, budget in budgets.items():
+        where = f"budgets.{stage}"
+        if stage not in STAGES:
+            check.fail(f"unknown stage (use {', '.join(STAGES)})", where)
+        if not isinstance(budget, dict):
+            check.fail("expected a mapping of words / sentences / grade / ps-exempt", where)
+        validate_budget(budget, lambda problem, key=where: check.fail(problem, key))
+    return budgets
+
+
+def validate_budget(budget: dict, fail) -> None:
+    for key, value in budget.items():
+        if key not in BUDGET_KEYS:
+            fail(f"unknown budget {key!r} (use {', '.join(BUDGET_KEYS)})")
+        expected = bool if key == "ps-exempt" else (int, float)
+        if not isinstance(value, expected) or (expected != bool and isinstance(value, bool)) or (
+            expected != bool and value <= 0
+        ):
+            fail(f"{key} must be {'true or false' if expected == bool else 'a positive number'}")
+
+
+def _suggestions(check: _Checker) -> tuple[Suggest, ...]:
+    items = check.get("suggest", list, [])
+    result = []
+    for index, item in enumerate(items):
+        where = f"suggest[{index}]"
+        if isinstance(item, str):
+            item = {"replace": item}
+        if not isinstance(item, dict):
+            check.fail("expected a string or a mapping", where)
+        actions = [a for a in ACTIONS if a in item]
+        if len(actions) != 1:
+            check.fail(f"give exactly one of {', '.join(ACTIONS)}", where)
+        unknown = set(item) - set(ACTIONS) - {"at", "safe", "when", "target"}
+        if unknown:
+            check.fail(f"unknown key {sorted(unknown)[0]!r}", where)
+        action = actions[0]
+        texts = item[action] if action in ("replace", "insert") else []
+        texts = [texts] if isinstance(texts, str) else texts
+        if action in ("replace", "insert") and (
+            not texts or not isinstance(texts, list) or not all(isinstance(t, str) for t in texts)
+        ):
+            check.fail(f"'{action}' takes the text to put in, or a list of variants", where)
+        if action == "insert" and item.get("at", "start") not in ("start", "end"):
+            check.fail("'at' is start (after the greeting) or end (before the sign-off)", where)
+        if item.get("target", "match") not in TARGETS:
+            check.fail(f"'target' is one of {', '.join(TARGETS)}", where)
+        if not isinstance(item.get("safe", False), bool):
+            check.fail("'safe' is true or false", where)
+        for text in texts:
+            try:
+                names = [name for _, name, _, _ in Formatter().parse(text) if name is not None]
+            except ValueError as error:
+                check.fail(f"bad template {text!r}: {error}", where)
+            for name in names:
+                if name not in TEMPLATE_FIELDS:
+                    check.fail(f"unknown template field {{{name}}} (use {', '.join(TEMPLATE_FIELDS)})", where)
+        result.append(Suggest(
+            action=action,
+            texts=tuple(texts),
+            at=item.get("at", "start"),
+            target=item.get("target", "match"),
+            safe=item.get("safe", False),
+            when=check.strings(f"{where}.when", item.get("when", [])),
+        ))
+    return tuple(result)
+
+
+def _examples(check: _Checker) -> dict:
+    block = check.get("examples", dict, required=True)
+    unknown = set(block) - {"fires", "quiet"}
+    if unknown:
+        check.fail("use 'fires' and 'quiet'", f"examples.{sorted(unknown)[0]}")
+    result = {}
+    for key in ("fires", "quiet"):
+        items = block.get(key)
+        if not isinstance(items, list) or not items:
+            check.fail("every rule needs at least one example here", f"examples.{key}")
+        examples = []
+        for index, item in enumerate(items):
+            if isinstance(item, str):
+                item = {"text": item}
+            if not isinstance(item, dict) or not isinstance(item.get("text"), str) or set(item) - {"text", "format"}:
+                check.fail("an example is a string, or a mapping with 'text' and 'format' (txt, md, eml)",
+                           f"examples.{key}[{index}]")
+            examples.append(Example(item["text"], "example." + item.get("format", "txt")))
+        result[key] = tuple(examples)
+    return result
+
+
+# --- finding and loading rule files ------------------------------------------------
+
+def builtin_rules_dir() -> Path:
+    """Inside the installed wheel, or the repository's rules/ when run from a checkout."""
+    packaged = resources.files("toneguard") / "builtin_rules"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parent.parent / "rules"
+
+
+def plugin_rules_dirs() -> list[Path]:
+    """Rule folders that installed packages declare in the `toneguard.rules` entry point group."""
+    dirs = []
+    for entry in entry_points(group="toneguard.rules"):
+        target = entry.load()
+        dirs.append(Path(target() if callable(target) else target))
+    return dirs
+
+
+def load_file(path: Path) -> Rule:
+    try:
+        with open(path, "rb") as handle:
+            data = yaml.load(handle, Loader=_Loader)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ToneguardError(f"invalid YAML: {problem}", where) from None
+    except OSError as error:
+        raise ToneguardError(f"cannot read rule file: {error.strerror}", str(path)) from None
+    return parse_rule(data, str(path))
+
+
+def load_rules(extra_dirs: tuple[str, ...] = ()) -> dict[str, Rule]:
+    """All rules by id: built-in, then plugins, then the config's folders. Ids must be unique."""
+    rules: dict[str, Rule] = {}
+    for directory in [builtin_rules_dir(), *plugin_rules_dirs(), *map(Path, extra_dirs)]:
+        if not directory.is_dir():
+            raise ToneguardError("rule folder not found", str(directory))
+        for name in sorted(os.listdir(directory)):
+            if name.endswith((".yaml", ".yml")) and not name.startswith((".", "_")):
+                rule = load_file(directory / name)
+                if rule.id in rules:
+                    raise ToneguardError(
+                        f"duplicate rule id '{rule.id}' (also defined in {rules[rule.id].file})", rule.file
+                    )
+                rules[rule.id] = rule
+    for rule in list(rules.values()):
+        for key, others in (("keep", rule.keep), ("match.same-as", [rule.match.get("same-as")])):
+            for other in others:
+                if other is not None and other not in rules:
+                    raise ToneguardError(f"rule '{rule.id}': {key}: unknown rule '{other}'", rule.file)
+        owner = rule.match.get("same-as")
+        if owner:
+            if "same-as" in rules[owner].match:
+                raise ToneguardError(f"rule '{rule.id}': match.same-as: '{owner}' itself reuses another "
+                                     "rule's match; point at that rule instead", rule.file)
+            rules[rule.id] = replace(rule, match={**rules[owner].match, "same-as": owner})
+    return rules
