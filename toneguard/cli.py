@@ -71,8 +71,8 @@ def check(paths, stage, select, ignore, model, config_path, isolated, stdin_file
     if output_format not in formats:
         raise click.BadParameter(f"unknown format {output_format!r} (use {', '.join(formats)})",
                                  param_hint="'--format'")
-    output = Output(stream=click.get_text_stream("stdout"), color=_use_color(color),
-                    errors=click.get_text_stream("stderr"))
+    output = Output(stream=sys.stdout, color=_use_color(color),
+                    errors=sys.stderr)
     if output_format == "sarif":
         output.rules = _rules()
     reports = lint_paths(paths, stage=stage, overrides=_overrides(select, ignore, model),

@@ -79,9 +79,10 @@ def describe(suggestion: Suggestion, violation: Violation) -> str:
     if suggestion.start == suggestion.end:
         return f"add {suggestion.where or 'here'}: “{suggestion.text.strip()}”{safe}"
     if not suggestion.text:
-        return f"delete this{safe}"
+        what = suggestion.where or f"“{violation.text}”"
+        return f"delete {what}{safe}"
     if suggestion.where:
-        return f"rewrite ({suggestion.where}): “{suggestion.text.strip()}”{safe}"
+        return f"rewrite {suggestion.where} as “{suggestion.text.strip()}”{safe}"
     if (suggestion.start, suggestion.end) == (violation.start, violation.end):
         return f"replace with “{suggestion.text}”{safe}"
     return f"rewrite as “{suggestion.text}”{safe}"

@@ -154,6 +154,7 @@ class Draft:
             edit = ACTIONS[suggest.action](self, suggest, text, target, rule)
             if edit is not None and self.editable(edit[0], edit[1]):
                 start, end, new_text, where = edit
+                where = where or {"greeting": "the greeting", "sentence": "the whole sentence"}.get(suggest.target, "")
                 if new_text == self.original(start, end):
                     continue  # a rewrite that changes nothing is no suggestion
                 result.append(Suggestion(new_text, *self.source(start, end), safe=suggest.safe, where=where))

@@ -55,7 +55,7 @@ class Letter:
         return start + _leading_space(self.body, start)
 
     def source_span(self, start: int, end: int) -> Span:
-        return self.offsets[start], self.offsets[end]
+        return self.offsets.span(start, end)
 
     def in_content(self, start: int, end: int) -> bool:
         return not any(region and start < region[1] and end > region[0]

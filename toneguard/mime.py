@@ -119,9 +119,9 @@ def _decode_transfer(text, headers, start, end, path) -> tuple[str, OffsetMap]:
     encoding = (headers.get("content-transfer-encoding") or "7bit").strip().lower()
     payload = text[start:end]
     if encoding == "quoted-printable":
-        data, byte_offsets = _qp_decode(payload)
+        data, spans = _qp_decode(payload)
     elif encoding == "base64":
-        data, byte_offsets = _b64_decode(payload, path)
+        data, spans = _b64_decode(payload, path)
     else:
         return payload, OffsetMap(start)
     charset = headers.get_content_charset() or "utf-8"
@@ -129,22 +129,22 @@ def _decode_transfer(text, headers, start, end, path) -> tuple[str, OffsetMap]:
         decoder = codecs.getincrementaldecoder(charset)(errors="replace")
     except LookupError:
         raise ToneguardError(f"malformed e-mail: unknown charset {charset!r}", path) from None
-    chars, table, char_start = [], [], 0
+    chars, starts, ends, first_byte = [], [], [], 0
     for index in range(len(data) + 1):
-        final = index == len(data)
-        produced = decoder.decode(data[index:index + 1], final=final)
-        for char in produced:  # a character maps to the first byte it was made of
+        produced = decoder.decode(data[index:index + 1], final=index == len(data))
+        last_byte = min(index, len(data) - 1)
+        for char in produced:  # a character spans the bytes it was made of
             chars.append(char)
-            table.append(start + byte_offsets[char_start])
+            starts.append(start + spans[first_byte][0])
+            ends.append(start + spans[last_byte][1])
         if produced:
-            char_start = index + 1
-    table.append(start + byte_offsets[len(data)])
-    return "".join(chars), OffsetMap(table=table)
+            first_byte = index + 1
+    return "".join(chars), OffsetMap.table(starts, ends, end)
 
 
-def _qp_decode(payload: str) -> tuple[bytes, list[int]]:
-    """Quoted-printable to bytes; offsets[i] is where byte i was encoded."""
-    out, offsets, index = bytearray(), [], 0
+def _qp_decode(payload: str) -> tuple[bytes, list[tuple[int, int]]]:
+    """Quoted-printable to bytes; spans[i] is where byte i was written in the payload."""
+    out, spans, index = bytearray(), [], 0
     soft_break = re.compile(r"=[ \t]*(\r\n|\n|\r)")
     while index < len(payload):
         char = payload[index]
@@ -156,28 +156,29 @@ def _qp_decode(payload: str) -> tuple[bytes, list[int]]:
             hex_digits = payload[index + 1:index + 3]
             if len(hex_digits) == 2 and all(c in "0123456789abcdefABCDEF" for c in hex_digits):
                 out.append(int(hex_digits, 16))
-                offsets.append(index)
+                spans.append((index, index + 3))
                 index += 3
                 continue
         encoded = char.encode("utf-8", "surrogatepass")
         out += encoded
-        offsets += [index] * len(encoded)
+        spans += [(index, index + 1)] * len(encoded)
         index += 1
-    offsets.append(len(payload))
-    return bytes(out), offsets
+    return bytes(out), spans
 
 
-def _b64_decode(payload: str, path: str) -> tuple[bytes, list[int]]:
-    """Base64 to bytes; each decoded byte maps to the start of its 4-character group."""
+def _b64_decode(payload: str, path: str) -> tuple[bytes, list[tuple[int, int]]]:
+    """Base64 to bytes; each decoded byte spans the 4-character group it came from."""
     positions = [i for i, c in enumerate(payload) if not c.isspace()]
     compact = "".join(payload[i] for i in positions)
     try:
         data = base64.b64decode(compact, validate=True)
     except (binascii.Error, ValueError):
         raise ToneguardError("malformed e-mail: invalid base64 body", path) from None
-    offsets = [positions[(i // 3) * 4] for i in range(len(data))]
-    offsets.append(len(payload))
-    return data, offsets
+    spans = []
+    for i in range(len(data)):
+        group = (i // 3) * 4
+        spans.append((positions[group], positions[min(group + 3, len(positions) - 1)] + 1))
+    return data, spans
 
 
 _BLOCK_TAGS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol"}
@@ -190,46 +191,55 @@ class _TextExtractor(HTMLParser):
     def __init__(self, markup: str):
         super().__init__(convert_charrefs=False)
         self.line_starts = [0] + [m.end() for m in re.finditer("\n", markup)]
+        self.markup = markup
         self.chars: list[str] = []
-        self.table: list[int] = []
+        self.starts: list[int] = []
+        self.ends: list[int] = []
         self.skipping = 0
 
     def _here(self) -> int:
         line, column = self.getpos()
         return self.line_starts[line - 1] + column
 
-    def _emit(self, text: str, offsets) -> None:
-        if not self.skipping:
-            self.chars.extend(text)
-            self.table.extend(offsets)
+    def _emit(self, text: str, start: int, width: int = 1) -> None:
+        """Text read at markup[start]: one source character each (width 1), or all from one
+        entity or tag (any other width)."""
+        if self.skipping:
+            return
+        for i, char in enumerate(text):
+            self.chars.append(char)
+            at = start + i if width == 1 else start
+            self.starts.append(at)
+            self.ends.append(at + width)
 
     def handle_starttag(self, tag, attrs):
         if tag in _SKIPPED_TAGS:
             self.skipping += 1
         elif tag in _BLOCK_TAGS:
             here = self._here()
-            self._emit("\n" if tag == "br" else "\n\n", [here] * (1 if tag == "br" else 2))
+            self._emit("\n" if tag == "br" else "\n\n", here, width=0)
 
     def handle_endtag(self, tag):
         if tag in _SKIPPED_TAGS and self.skipping:
             self.skipping -= 1
 
     def handle_data(self, data):
-        here = self._here()
-        self._emit(data, range(here, here + len(data)))
+        self._emit(data, self._here())
 
     def handle_entityref(self, name):
-        text = html.unescape(f"&{name};")
-        self._emit(text, [self._here()] * len(text))
+        self._reference(f"&{name}")
 
     def handle_charref(self, name):
-        text = html.unescape(f"&#{name};")
-        self._emit(text, [self._here()] * len(text))
+        self._reference(f"&#{name}")
+
+    def _reference(self, written: str):
+        here = self._here()
+        width = len(written) + (1 if self.markup.startswith(";", here + len(written)) else 0)
+        self._emit(html.unescape(written + ";"), here, width=width)
 
 
 def html_text(markup: str) -> tuple[str, OffsetMap]:
     parser = _TextExtractor(markup)
     parser.feed(markup)
     parser.close()
-    parser.table.append(len(markup))
-    return "".join(parser.chars), OffsetMap(table=parser.table)
+    return "".join(parser.chars), OffsetMap.table(parser.starts, parser.ends, len(markup))

@@ -8,31 +8,46 @@ from __future__ import annotations
 
 
 class OffsetMap:
-    """`map[i]` is the original offset of derived character i; `map[len]` is where it ends."""
+    """Derived character i came from original[starts[i]:ends[i]]; a plain slice is just a shift."""
 
-    __slots__ = ("base", "table")
+    __slots__ = ("base", "starts", "ends")
 
-    def __init__(self, base: int = 0, table: list[int] | None = None):
+    def __init__(self, base: int = 0, starts: list[int] | None = None, ends: list[int] | None = None):
         self.base = base
-        self.table = table
+        self.starts = starts  # one per derived character, plus where the derived text ends
+        self.ends = ends  # one per derived character
+
+    @classmethod
+    def table(cls, starts: list[int], ends: list[int], final: int) -> "OffsetMap":
+        return cls(starts=starts + [final], ends=ends)
 
     @property
     def is_shift(self) -> bool:
         """True when the derived text is a verbatim slice, so edits carry over exactly."""
-        return self.table is None
+        return self.starts is None
 
     def __getitem__(self, index: int) -> int:
-        if self.table is None:
+        """Where derived character `index` starts in the original."""
+        if self.starts is None:
             return self.base + index
-        return self.table[min(index, len(self.table) - 1)]
+        return self.starts[min(index, len(self.starts) - 1)]
+
+    def end(self, index: int) -> int:
+        """Where the derived text up to `index` (exclusive) ends in the original."""
+        if self.starts is None:
+            return self.base + index
+        return self.ends[index - 1] if 0 < index <= len(self.ends) else self[index]
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        return (self[start], self.end(end)) if end > start else (self[start], self[start])
 
     def slice(self, start: int) -> "OffsetMap":
-        if self.table is None:
+        if self.starts is None:
             return OffsetMap(self.base + start)
-        return OffsetMap(table=self.table[start:])
+        return OffsetMap(starts=self.starts[start:], ends=self.ends[start:])
 
     def compose(self, inner: "OffsetMap") -> "OffsetMap":
         """Map through `inner` (derived2 -> derived), then through self (derived -> original)."""
-        if inner.table is None:
+        if inner.starts is None:
             return self.slice(inner.base)
-        return OffsetMap(table=[self[i] for i in inner.table])
+        return OffsetMap(starts=[self[i] for i in inner.starts], ends=[self.end(e) for e in inner.ends])

@@ -1,0 +1,169 @@
+"""The command line as a user meets it: acceptance cases, exit codes, errors, output formats."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from conftest import CORPUS, REPO
+
+SCHEMA = json.loads((REPO / "toneguard" / "schema" / "report-v1.schema.json").read_text())
+SAMPLE = CORPUS / "examples" / "seed-000-sample.txt"
+FILLED = CORPUS / "examples" / "seed-000-filled.txt"
+
+EML = """From: Jane Doe <jane@example.com>
+To: {to}
+{cc}Subject: Thank you
+Date: Tue, 3 Mar 2026 10:02:00 +0000
+MIME-Version: 1.0
+Content-Type: text/plain; charset=utf-8
+
+Hi Priya,
+
+Thank you for letting me know about the analyst role at Acme, and for the tour
+of the warehouse. Please keep me in mind for future openings.
+
+Best,
+Jane
+"""
+
+
+def _findings(run, rule=None):
+    pattern = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<severity>\w+) (?P<rule>[a-z-]+) ", re.M)
+    found = [m.groupdict() for m in pattern.finditer(run.out)]
+    return [f for f in found if rule is None or f["rule"] == rule]
+
+
+def test_seed_sample_letter_reports_its_slots_where_they_are(cli, workdir):
+    run = cli("check", str(SAMPLE))
+    text = SAMPLE.read_text()
+    slots = {(f["line"], f["col"]) for f in _findings(run, "placeholder")}
+    for slot in ("(Interviewer’s name)", "[open position]"):
+        offset = text.index(slot)
+        line = text.count("\n", 0, offset) + 1
+        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        assert (str(line), str(column)) in slots, (slot, run)
+    first_six = {"placeholder", "mass-cc", "too-long", "missing-thanks", "feedback-first", "challenges-decision"}
+    assert {f["rule"] for f in _findings(run)} & first_six == {"placeholder"}
+    assert run.code == 1
+
+
+def test_seed_sample_letter_with_its_slots_filled_is_clean(cli, workdir):
+    run = cli("check", str(FILLED))
+    assert _findings(run) == [] and run.code == 0, run
+    assert "No problems in 1 draft." in run.out
+
+
+@pytest.mark.parametrize("to, cc, expected", [
+    ("Priya Shah <priya@acme.example>, Marcus Lee <marcus@acme.example>", "Cc: dana@acme.example\n", 1),
+    ("Priya Shah <priya@acme.example>", "", 0),
+    ("careers@acme.example", "Cc:\n", 0),
+])
+def test_recipients_of_an_email_feed_mass_cc(cli, workdir, to, cc, expected):
+    path = workdir / "note.eml"
+    path.write_text(EML.format(to=to, cc=cc))
+    run = cli("check", str(path))
+    found = _findings(run, "mass-cc")
+    assert len(found) == expected, run
+    if expected:
+        assert found[0]["line"] == "2"  # it points at the To: header
+
+
+def test_stdin_challenge_exits_one(cli, workdir):
+    run = cli("check", "-", stdin="Frankly I was the most qualified candidate.")
+    assert run.code == 1
+    assert any(f["rule"] == "challenges-decision" and f["path"] == "-" for f in _findings(run)), run
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("missing.txt", None, "missing.txt: no such file or directory"),
+    ("picture.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "picture.png: binary file, not a text draft"),
+    ("latin1.txt", "Merci, Chlo\xe9".encode("latin-1"), "latin1.txt: not UTF-8 text (byte 0xe9 at offset 11)"),
+    ("empty.txt", b"", "empty.txt: empty draft: no text to lint"),
+])
+def test_bad_input_gets_one_line_and_exit_two(cli, workdir, name, content, message):
+    if content is not None:
+        (workdir / name).write_bytes(content)
+    run = cli("check", name)
+    assert run.code == 2
+    assert run.err.strip() == f"toneguard: {message}"
+    assert "Traceback" not in run.err + run.out
+
+
+def test_other_files_are_still_reported_beside_a_bad_one(cli, workdir):
+    (workdir / "bad.png").write_bytes(b"\x89PNG\x00")
+    (workdir / "bitter.txt").write_text("Hi Priya,\n\nThanks for nothing.\n\nJane\n")
+    run = cli("check", "bad.png", "bitter.txt")
+    assert run.code == 2
+    assert "bad.png: binary file" in run.err
+    assert any(f["rule"] == "bitterness" for f in _findings(run))
+
+
+def test_a_folder_is_searched_recursively_for_drafts(cli, workdir):
+    (workdir / "letters" / "old").mkdir(parents=True)
+    (workdir / "letters" / "a.txt").write_text("Thanks for nothing.\n")
+    (workdir / "letters" / "old" / "b.md").write_text("Please reconsider.\n")
+    (workdir / "letters" / "notes.json").write_text("{}")
+    run = cli("check", "letters", "--format", "json")
+    paths = [f["path"] for f in json.loads(run.out)["files"]]
+    assert paths == [str(Path("letters/a.txt")), str(Path("letters/old/b.md"))]
+
+
+def test_a_folder_without_drafts_is_an_error(cli, workdir):
+    (workdir / "empty").mkdir()
+    run = cli("check", "empty")
+    assert run.code == 2 and "empty: no drafts found" in run.err
+
+
+def test_json_output_follows_the_contract_and_its_schema(cli, workdir):
+    run = cli("check", str(SAMPLE), str(FILLED), "--format", "json")
+    data = json.loads(run.out)
+    jsonschema.validate(data, SCHEMA)
+    text = SAMPLE.read_text()
+    violations = data["files"][0]["violations"]
+    assert violations and data["files"][1]["violations"] == []
+    for v in violations:
+        assert v["text"] == text[v["start"]:v["end"]]
+        for s in v["suggestions"]:
+            assert 0 <= s["start"] <= s["end"] <= len(text)
+
+
+def test_json_schema_rejects_a_broken_report():
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"version": 1, "files": [{"path": "a", "violations": [{"rule": "x"}]}]}, SCHEMA)
+
+
+def test_fail_on_sets_the_threshold(cli, workdir):
+    (workdir / "loud.txt").write_text(
+        "Hi Priya,\n\nThank you for the tour of the lab on Tuesday!! Please keep me in mind "
+        "for future openings.\n\nJane\n")
+    assert cli("check", "loud.txt").code == 0  # raw-emotion is info, below the default
+    assert cli("check", "loud.txt", "--fail-on", "info").code == 1
+
+
+def test_unknown_format_is_a_usage_error(cli, workdir):
+    run = cli("check", str(FILLED), "--format", "xml")
+    assert run.code == 2 and "unknown format 'xml'" in run.err
+
+
+def test_rules_lists_the_catalog(cli):
+    run = cli("rules")
+    lines = run.out.strip().splitlines()
+    assert len(lines) == 13
+    assert re.match(r"bitterness\s+error\s+\S", lines[0])
+
+
+def test_explain_tells_a_rules_story(cli):
+    run = cli("explain", "broad-feedback-question")
+    assert run.code == 0
+    for part in ("What it flags:", "Why it matters:", "seed article 002", "Fires on:",
+                 "Stays quiet on:", "Suggested rewrites:"):
+        assert part in run.out
+
+
+def test_explain_unknown_rule(cli):
+    run = cli("explain", "rudeness")
+    assert run.code == 2 and run.err.strip() == "toneguard: unknown rule 'rudeness' (see `toneguard rules`)"

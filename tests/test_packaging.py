@@ -1,0 +1,39 @@
+"""What a newcomer relies on: the console script works from anywhere, the rules ship
+inside the package, and the README's rule table matches the rules."""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from toneguard.engine import cached_rules
+
+from conftest import CORPUS, REPO
+
+
+def _script() -> str:
+    found = shutil.which("toneguard") or str(Path(sys.executable).parent / "toneguard")
+    assert Path(found).exists(), "the toneguard console script is not installed"
+    return found
+
+
+def test_console_script_finds_its_rules_from_another_directory(tmp_path):
+    sample = CORPUS / "examples" / "seed-000-sample.txt"
+    (tmp_path / ".toneguard.yaml").write_text("{}\n")
+    result = subprocess.run([_script(), "check", str(sample)], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.count(" error placeholder ") == 3
+
+
+def test_version_and_help(tmp_path):
+    result = subprocess.run([_script(), "--version"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and re.fullmatch(r"toneguard, version \d+\.\d+\.\d+\n", result.stdout)
+
+
+def test_readme_rule_table_matches_the_rules():
+    readme = (REPO / "README.md").read_text()
+    table = dict(re.findall(r"^\| `([a-z-]+)` \| (error|warning|info) \|", readme, re.M))
+    assert table == {rule_id: rule.severity for rule_id, rule in cached_rules(()).items()}

@@ -1,0 +1,60 @@
+"""Every rule's own examples, run through the whole pipeline: a rule can never
+contradict its documentation. Plus checks on the rule data itself."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from toneguard.engine import cached_rules
+from toneguard.rules import builtin_rules_dir
+
+from conftest import lint
+
+RULES = cached_rules(())
+
+# The public interface from the rule catalog: ids and default severities.
+CATALOG = {
+    "bitterness": "error", "challenges-decision": "error", "mass-cc": "error",
+    "impersonal-greeting": "warning", "not-specific": "warning", "too-long": "warning",
+    "broad-feedback-question": "warning", "feedback-first": "warning", "missing-thanks": "warning",
+    "missing-door-open": "warning", "pleading": "warning", "raw-emotion": "info", "placeholder": "error",
+}
+
+
+def _examples(kind):
+    return [pytest.param(rule, example, id=f"{rule.id}-{kind}-{index}")
+            for rule in RULES.values() for index, example in enumerate(getattr(rule, kind))]
+
+
+@pytest.mark.parametrize("rule, example", _examples("fires"))
+def test_rule_fires_on_its_examples(rule, example):
+    report = lint(example.text, path=example.path)
+    assert rule.id in {v.rule for v in report.violations}, example.text
+
+
+@pytest.mark.parametrize("rule, example", _examples("quiet"))
+def test_rule_is_quiet_on_its_counter_examples(rule, example):
+    report = lint(example.text, path=example.path)
+    assert [v.text for v in report.violations if v.rule == rule.id] == [], example.text
+
+
+def test_the_catalog_is_complete_with_its_severities():
+    assert {rule_id: rule.severity for rule_id, rule in RULES.items()} == CATALOG
+
+
+@pytest.mark.parametrize("rule", RULES.values(), ids=lambda r: r.id)
+def test_every_rule_documents_itself(rule):
+    assert rule.message and rule.why and rule.sources
+    assert rule.fires and rule.quiet and rule.suggest
+    for article, quote in rule.sources:
+        assert re.fullmatch(r"00[0-4]", article), article
+        assert quote, f"{rule.id}: quote the article briefly"
+    assert (builtin_rules_dir() / f"{rule.id}.yaml").is_file()
+
+
+@pytest.mark.parametrize("rule, example", _examples("fires"))
+def test_every_finding_on_an_example_offers_a_rewrite(rule, example):
+    report = lint(example.text, path=example.path)
+    for violation in report.violations:
+        assert violation.suggestions, f"{violation.rule} on {violation.text!r} has no suggestion"
