@@ -46,6 +46,7 @@ class Report:
     violations: tuple[Violation, ...] = ()
     error: str | None = None
     source: str = field(default="", repr=False, compare=False)
+    editable: bool = field(default=True, repr=False, compare=False)  # suggestions apply to the file as is
 
     def at_or_above(self, severity: str) -> list[Violation]:
         rank = severity_rank(severity)

@@ -1,0 +1,111 @@
+"""`toneguard fix`: safe suggestions only, atomic writes that keep encoding, line endings
+and mode, idempotent, and a filter mode for editors."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from toneguard.fixing import apply
+from toneguard.report import Suggestion
+
+LOUD = "Hi Priya,\n\nThank you for the tour of the lab!! I REALLY enjoyed it. Please keep me in mind.\n\nJane\n"
+FIXED = "Hi Priya,\n\nThank you for the tour of the lab! I really enjoyed it. Please keep me in mind.\n\nJane\n"
+
+
+def test_fix_in_place_keeps_crlf_bom_and_mode(cli, workdir):
+    path = workdir / "a.txt"
+    path.write_bytes(b"\xef\xbb\xbf" + LOUD.replace("\n", "\r\n").encode())
+    path.chmod(0o640)
+    run = cli("fix", "a.txt")
+    assert run.code == 0 and "Fixed 2 problems in 1 draft." in run.out
+    assert path.read_bytes() == b"\xef\xbb\xbf" + FIXED.replace("\n", "\r\n").encode()
+    assert path.stat().st_mode & 0o777 == 0o640
+    assert not [p for p in workdir.iterdir() if p.name.startswith(".toneguard-")]
+
+
+def test_fixing_twice_changes_nothing_the_second_time(cli, workdir):
+    path = workdir / "a.md"
+    path.write_text(LOUD)
+    cli("fix", "a.md")
+    once = path.read_bytes()
+    run = cli("fix", "a.md")
+    assert path.read_bytes() == once and "Fixed 0 problems in 0 drafts." in run.out
+
+
+def test_diff_prints_and_changes_nothing(cli, workdir):
+    path = workdir / "a.txt"
+    path.write_text(LOUD)
+    run = cli("fix", "--diff", "a.txt")
+    assert run.code == 1
+    assert "-Thank you for the tour of the lab!! I REALLY" in run.out
+    assert "+Thank you for the tour of the lab! I really" in run.out
+    assert path.read_text() == LOUD
+    path.write_text(FIXED)
+    assert cli("fix", "--diff", "a.txt").code == 0
+
+
+def test_stdin_filter_writes_the_fixed_text_to_stdout(cli, workdir):
+    run = cli("fix", "-", stdin=LOUD)
+    assert run.code == 0 and run.out == FIXED
+    assert "Fixed 2 problems in 1 draft." in run.err
+
+
+def test_unsafe_suggestions_are_reported_not_applied(cli, workdir):
+    bitter = "Hi Priya,\n\nThanks for nothing. I was devastated!!\n\nJane\n"
+    path = workdir / "a.txt"
+    path.write_text(bitter)
+    run = cli("fix", "a.txt")
+    assert path.read_text() == bitter.replace("!!", "!")
+    assert "error bitterness" in run.out and "→ rewrite the whole sentence as" in run.out
+
+
+def test_an_encoded_email_body_is_not_rewritten(cli, workdir):
+    path = workdir / "a.eml"
+    original = ("To: priya@acme.example\nContent-Type: text/plain; charset=utf-8\n"
+                "Content-Transfer-Encoding: quoted-printable\n\nHi Priya,\n\nThank you=21=21 Best of luck.\n")
+    path.write_text(original)
+    run = cli("fix", "a.eml")
+    assert run.code == 2 and "a.eml: cannot fix: the draft is encoded inside the message" in run.err
+    assert path.read_text() == original
+
+
+def test_apply_takes_the_earliest_of_overlapping_edits():
+    text = "abcdef"
+    edits = [Suggestion("X", 1, 3), Suggestion("Y", 2, 4), Suggestion("Z", 5, 5), Suggestion("", 4, 5)]
+    assert apply(text, edits) == ("aXdZf", 3)
+
+
+WRITER = r"""
+import sys
+from toneguard.fixing import write_atomically
+path, size = sys.argv[1], int(sys.argv[2])
+old, new = b"o" * size, b"n" * size
+print("ready", flush=True)
+while True:
+    write_atomically(path, new)
+    write_atomically(path, old)
+"""
+
+
+def test_a_killed_write_leaves_the_old_or_the_new_file(tmp_path):
+    path = tmp_path / "letter.txt"
+    size = 8_000_000
+    path.write_bytes(b"o" * size)
+    seen = set()
+    for attempt in range(12):
+        process = subprocess.Popen([sys.executable, "-c", WRITER, str(path), str(size)], stdout=subprocess.PIPE)
+        assert process.stdout.readline().strip() == b"ready"
+        time.sleep(0.05 + 0.037 * attempt)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        data = path.read_bytes()
+        assert data in (b"o" * size, b"n" * size), f"torn file after kill #{attempt}: {len(data)} bytes"
+        seen.add(data[:1])
+    leftovers = [p for p in tmp_path.iterdir() if p.name.startswith(".toneguard-")]
+    assert len(leftovers) <= 12  # a killed process may leave its temporary file, never a torn letter
+    assert seen  # the loop ran

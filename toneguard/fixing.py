@@ -1,0 +1,117 @@
+"""Applying the suggestions marked safe, and writing files back without risk.
+
+A fix is re-linted until no safe suggestion is left (at most a few passes), so
+running `toneguard fix` twice changes nothing the second time. Files are
+replaced atomically: the new text goes to a temporary file beside the old one,
+is flushed to disk, takes the old file's mode, and is renamed over it, so an
+interrupted run leaves either the old file or the new one, never half of each.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+
+from typing import Iterator
+
+from .config import Settings, settings_for
+from .engine import lint_text
+from .errors import ToneguardError
+from .report import Report, Suggestion
+from .sources import STDIN, discover, read_source
+
+MAX_PASSES = 5
+
+
+@dataclass(frozen=True)
+class Fixed:
+    text: str  # the fixed text (the original when nothing was safe to apply)
+    applied: int  # how many suggestions were applied
+    report: Report  # what is left to do, linted on the fixed text
+
+
+def apply(text: str, suggestions: list[Suggestion]) -> tuple[str, int]:
+    """Apply non-overlapping edits, earliest first; an edit overlapping an earlier one waits."""
+    chosen: list[Suggestion] = []
+    for suggestion in sorted(set(suggestions), key=lambda s: (s.start, s.end)):
+        if chosen and suggestion.start < chosen[-1].end:
+            continue
+        if chosen and suggestion.start == suggestion.end == chosen[-1].start == chosen[-1].end:
+            continue  # two insertions at one point: one per pass keeps the order stable
+        chosen.append(suggestion)
+    for suggestion in reversed(chosen):
+        text = text[:suggestion.start] + suggestion.text + text[suggestion.end:]
+    return text, len(chosen)
+
+
+def fix_text(text: str, *, path: str, settings: Settings, stage: str | None = None) -> Fixed:
+    """Apply every safe suggestion, re-linting after each pass until none is left."""
+    applied = 0
+    report = lint_text(text, path=path, settings=settings, stage=stage)
+    for _ in range(MAX_PASSES):
+        safe = [s for v in report.violations for s in v.suggestions if s.safe]
+        if not safe:
+            break
+        if not report.editable:
+            raise ToneguardError("cannot fix: the draft is encoded inside the message "
+                                 "(quoted-printable, base64 or HTML); edit it in your mail client", path)
+        text, count = apply(text, safe)
+        applied += count
+        report = lint_text(text, path=path, settings=settings, stage=stage)
+    return Fixed(text, applied, report)
+
+
+def write_atomically(path: str, data: bytes) -> None:
+    """Replace `path` with `data` so that no reader, and no crash, ever sees a partial file."""
+    directory = os.path.dirname(os.path.abspath(path))
+    mode = os.stat(path).st_mode & 0o7777
+    handle, temporary = tempfile.mkstemp(prefix=".toneguard-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+@dataclass(frozen=True)
+class FileFix:
+    path: str
+    original: str = ""
+    fixed: Fixed | None = None
+    error: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.fixed is not None and self.fixed.text != self.original
+
+
+def fix_paths(paths: list[str], *, write: bool, stage: str | None = None, overrides: Settings | None = None,
+              config: str | None = None, isolated: bool = False, stdin_name: str | None = None,
+              ) -> Iterator[FileFix]:
+    """Fix each draft; with `write`, files (never stdin) are replaced atomically, keeping
+    their byte-order mark, line endings and mode."""
+    for item in discover(paths):
+        if isinstance(item, ToneguardError):
+            yield FileFix(item.where or "", error=str(item))
+            continue
+        name = (stdin_name or STDIN) if item == STDIN else item
+        try:
+            source = read_source(item, stdin_name)
+            settings = settings_for(name, config, isolated).merged(overrides or Settings())
+            fixed = fix_text(source.text, path=name, settings=settings, stage=stage)
+            result = FileFix(name, source.text, fixed)
+            if write and item != STDIN and result.changed:
+                write_atomically(item, (b"\xef\xbb\xbf" if source.bom else b"") + fixed.text.encode("utf-8"))
+        except ToneguardError as error:
+            result = FileFix(name, error=str(error))
+        except OSError as error:
+            result = FileFix(name, error=f"{name}: cannot write: {error.strerror or error}")
+        yield result
