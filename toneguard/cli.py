@@ -58,8 +58,10 @@ def cli():
 @click.option("--fail-on", type=click.Choice(SEVERITIES),
               help="Exit 1 when a finding is at least this severe (default: warning).")
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: on a terminal).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Processes for big runs (default: one per core from 128 drafts up).")
 def check(paths, stage, select, ignore, model, config_path, isolated, stdin_filename,
-          output_format, fail_on, color):
+          output_format, fail_on, color, jobs):
     """Lint drafts: files, folders (searched for .txt, .md, .eml) or - for stdin.
 
     Exit status: 0 clean, 1 findings at or above --fail-on, 2 bad input or config.
@@ -76,13 +78,30 @@ def check(paths, stage, select, ignore, model, config_path, isolated, stdin_file
     if output_format == "sarif":
         output.rules = _rules()
     reports = lint_paths(paths, stage=stage, overrides=_overrides(select, ignore, model),
-                         config=config_path, isolated=isolated, stdin_name=stdin_filename)
+                         config=config_path, isolated=isolated, stdin_name=stdin_filename, jobs=jobs)
+    reports = _with_progress(reports, paths)
     threshold = fail_on or _configured_fail_on(paths, config_path, isolated)
     failing = []
     formats[output_format](_watch(reports, threshold, failing), output)
     if output.tally.errors:
         sys.exit(ExitCode.ERROR)
     sys.exit(ExitCode.FINDINGS if failing else ExitCode.OK)
+
+
+def _with_progress(reports, paths):
+    """A progress bar on stderr for long runs at a terminal; never on a pipe or in CI.
+
+    The bar and the findings would garble each other on one screen, so while it is
+    shown the (small) reports are held and printed once the run is done.
+    """
+    if os.environ.get("CI") or not sys.stderr.isatty() or sum(os.path.isdir(p) for p in paths) == 0 and len(paths) < 20:
+        return reports
+    held = []
+    with click.progressbar(reports, label="Linting", file=sys.stderr, show_pos=True,
+                           item_show_func=lambda r: r.path if r else None) as bar:
+        for report in bar:
+            held.append(report)
+    return held
 
 
 def _watch(reports, threshold, failing):

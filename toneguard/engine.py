@@ -6,9 +6,11 @@ parsed, so memory stays flat however many files there are.
 """
 from __future__ import annotations
 
+import bisect
 import functools
+import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable, Iterator
 
 from spacy.tokens import Doc
@@ -57,11 +59,13 @@ class Linter:
         starts += [m.end() for m in _PARAGRAPH_BREAK.finditer(letter.body)]
         if letter.greeting:
             starts.append(letter.content_start)
+        token_starts = [token.idx for token in doc]
         for offset in starts:
-            span = doc.char_span(offset, len(letter.body), alignment_mode="expand")
-            token = next((t for t in span if not t.is_space), None) if span is not None else None
-            if token is not None and token.i > 0:
-                token.is_sent_start = True
+            index = bisect.bisect_left(token_starts, offset)
+            while index < len(doc) and doc[index].is_space:
+                index += 1
+            if 0 < index < len(doc):
+                doc[index].is_sent_start = True
         return doc
 
     def check(self, letter: Letter, doc: Doc, settings: Settings, stage: str | None) -> Report:
@@ -69,11 +73,11 @@ class Linter:
         matches = self.matchers(doc)
         slots = [span for rule in self.annotators for span in matches.get(f"{rule.id}/match", ())]
         lines = LineIndex(letter.source)
+        draft = Draft(letter, doc, matches, slots, stage, settings.budgets)
         violations = []
         for rule in settings.selected(self.rules, letter.settings):
             if stage not in rule.stages:
                 continue
-            draft = Draft(letter, doc, matches, slots, stage, settings.budgets(rule))
             for finding in KINDS[rule.kind](rule, draft):
                 if _suppressed(letter, rule.id, finding.start):
                     continue
@@ -129,12 +133,43 @@ def lint_text(text: str, *, stage: str | None = None, path: str | None = None,
 
 def lint_paths(paths: Iterable[str], *, stage: str | None = None, overrides: Settings | None = None,
                config: str | None = None, isolated: bool = False, stdin_name: str | None = None,
-               ) -> Iterator[Report]:
+               jobs: int | None = None) -> Iterator[Report]:
     """Lint files, folders (recursively) and "-" (stdin), yielding one Report per draft in
-    order. Unreadable drafts come back as Reports with `error` set; the rest still run."""
+    order. Unreadable drafts come back as Reports with `error` set; the rest still run.
+    `jobs` spreads big runs over processes (None: one per core for 128+ drafts)."""
     overrides = overrides or Settings()
-    jobs = (_job(item, overrides, config, isolated, stdin_name) for item in discover(list(paths)))
-    yield from lint_jobs(jobs, stage)
+    found = list(discover(list(paths)))
+    workers = _workers(jobs, len(found))
+    if workers == 1 or STDIN in found:
+        yield from lint_jobs((_job(item, overrides, config, isolated, stdin_name) for item in found), stage)
+        return
+    import multiprocessing
+
+    # Load the pipeline before forking so every worker shares it instead of loading its own.
+    for item in found:
+        if not isinstance(item, ToneguardError):
+            linter_for(settings_for(item, config, isolated).merged(overrides))
+            break
+    chunks = [found[i:i + BATCH_SIZE] for i in range(0, len(found), BATCH_SIZE)]
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+    with context.Pool(workers) as pool:
+        tasks = [(chunk, overrides, config, isolated, stage) for chunk in chunks]
+        for reports in pool.imap(_lint_chunk, tasks):
+            yield from reports
+
+
+def _workers(jobs: int | None, drafts: int) -> int:
+    if jobs is not None:
+        return max(1, jobs)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return min(cores, 8) if drafts >= 2 * BATCH_SIZE else 1
+
+
+def _lint_chunk(task) -> list[Report]:
+    """In a worker: lint one chunk; the text of each draft stays behind, only findings travel."""
+    chunk, overrides, config, isolated, stage = task
+    jobs = (_job(item, overrides, config, isolated, None) for item in chunk)
+    return [replace(report, source="") for report in lint_jobs(jobs, stage)]
 
 
 def _job(item, overrides: Settings, config, isolated, stdin_name) -> Job:

@@ -32,7 +32,7 @@ class Draft:
     """One parsed letter and the questions kinds ask of it, each answered once."""
 
     def __init__(self, letter: Letter, doc: Doc, matches: dict[str, list[Span]],
-                 slots: list[Span], stage: str, budgets: dict):
+                 slots: list[Span], stage: str, budgets: Callable[[Rule], dict]):
         self.letter, self.doc, self.matches = letter, doc, matches
         self.slots, self.stage, self.budgets = slots, stage, budgets
 
@@ -74,7 +74,8 @@ class Draft:
 
     def original(self, start: int, end: int) -> str:
         """Text of a body span as the user wrote it (the body has straightened quotes)."""
-        return self.letter.source.__getitem__(slice(*self.source(start, end)))
+        source_start, source_end = self.source(start, end)
+        return self.letter.source[source_start:source_end]
 
     def editable(self, start: int, end: int) -> bool:
         return not any(start < b_end and end > b_start for b_start, b_end in self.letter.blanked)
@@ -214,7 +215,7 @@ def _move(draft: Draft, suggest: Suggest, text: str, span, rule) -> Edit | None:
 
 def _shorten(draft: Draft, suggest: Suggest, text: str, span, rule) -> Edit | None:
     """Keep the sentences that carry what the letter needs, within the budget."""
-    budget = draft.budgets.get(draft.stage, {})
+    budget = draft.budgets(rule).get(draft.stage, {})
     sentences = [s for s in draft.sentences if s.end_char <= draft.content_end]
     if budget.get("ps-exempt") and draft.letter.ps:
         sentences = [s for s in sentences if not draft.letter.ps[0] <= s.start_char < draft.letter.ps[1]]
@@ -276,7 +277,7 @@ def required(rule: Rule, draft: Draft) -> Iterator[Finding]:
 
 
 def metric(rule: Rule, draft: Draft) -> Iterator[Finding]:
-    budget = draft.budgets.get(draft.stage)
+    budget = draft.budgets(rule).get(draft.stage)
     if not budget:
         return
     ps = draft.letter.ps if budget.get("ps-exempt") else None
