@@ -83,6 +83,8 @@ def test_stdin_challenge_exits_one(cli, workdir):
     ("picture.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "picture.png: binary file, not a text draft"),
     ("latin1.txt", "Merci, Chlo\xe9".encode("latin-1"), "latin1.txt: not UTF-8 text (byte 0xe9 at offset 11)"),
     ("empty.txt", b"", "empty.txt: empty draft: no text to lint"),
+    ("shout.txt", b"Hi,\n\n" + b"!" * 3000, "shout.txt: line 3: 3,000 characters without a space; a draft's words are limited to 2,000"),
+    ("huge.txt", b"word " * 60_000, "huge.txt: larger than the 256,000-byte limit for a draft"),
 ])
 def test_bad_input_gets_one_line_and_exit_two(cli, workdir, name, content, message):
     if content is not None:

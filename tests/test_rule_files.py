@@ -34,6 +34,8 @@ def write_rule(folder, text, name="house-style.yaml"):
      "rule 'house-style': match.patterns[0]: [pattern -> 0 -> LOWR] Extra inputs are not permitted"),
     (GOOD.format(id="house-style").replace("phrases: [synergy]", 'patterns: [[{TEXT: {REGEX: "(a+)+$"}}]]'),
      "rule 'house-style': match.patterns[0]: regular expression '(a+)+$' repeats a repeated group"),
+    (GOOD.format(id="house-style").replace("phrases: [synergy]", 'patterns: [[{ORTH: "!"}, {ORTH: "!", OP: "+"}]]'),
+     "rule 'house-style': match.patterns[0]: OP '+' repeats without bound"),
     (GOOD.format(id="house-style").replace("phrases: [synergy]", "patterns: [[{LOWER: on}]]"),
      "rule 'house-style': match.patterns[0]: LOWER has the value true: YAML reads on/off/yes/no as booleans"),
     (GOOD.format(id="house-style").replace("severity: warning", "severity: fatal"), "severity: 'fatal' is not one of info, warning, error"),

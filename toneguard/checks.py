@@ -69,3 +69,33 @@ def caps_emphasis(nlp):
         return [doc[t.i:t.i + 1] for t in doc if is_emphasis(doc, t)]
 
     return run
+
+
+def _runs(doc: Doc, marks: set[str]) -> Iterable[Span]:
+    """Maximal runs of two or more adjacent mark tokens, in one linear pass.
+
+    A Matcher pattern with OP "+" would yield every sub-run: quadratic on a long run.
+    """
+    start = None
+    for token in list(doc) + [None]:
+        inside = token is not None and token.text in marks and (
+            start is None or token.idx == doc[token.i - 1].idx + len(doc[token.i - 1]))
+        if inside and start is None:
+            start = token.i
+        elif not inside and start is not None:
+            end = token.i if token is not None else len(doc)
+            if end - start >= 2:
+                yield doc[start:end]
+            start = token.i if token is not None and token.text in marks else None
+
+
+@check("mark-runs")
+def mark_runs(nlp):
+    """Runs of "!!", "??", "?!" however long: shouting or distress on the page."""
+    return lambda doc: list(_runs(doc, {"!", "?"}))
+
+
+@check("underscore-runs")
+def underscore_runs(nlp):
+    """"____": a blank left in a template."""
+    return lambda doc: list(_runs(doc, {"_"}))

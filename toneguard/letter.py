@@ -19,6 +19,8 @@ from .model import normalise_quotes
 from .offsets import OffsetMap
 
 STAGES = ("first-reply", "follow-up", "check-in")
+MAX_WORD = 2_000  # characters without whitespace (a long URL is a few hundred)
+_LONG_RUN = re.compile(r"\S{%d,}" % (MAX_WORD + 1))
 FRONT_MATTER_KEYS = ("to", "cc", "bcc")
 
 Span = tuple[int, int]
@@ -79,6 +81,11 @@ def read_letter(text: str, path: str = "-") -> Letter:
     body, blanked = _blank_foreign_text(draft[:end], markdown)
     if not body.strip():
         raise ToneguardError("empty draft: no text to lint", path)
+    long_run = _LONG_RUN.search(body)
+    if long_run:  # the tokenizer takes quadratic time on these; no letter has one
+        line = text.count("\n", 0, offsets[long_run.start()]) + 1
+        raise ToneguardError(f"line {line}: {len(long_run.group()):,} characters without a space; "
+                             f"a draft's words are limited to {MAX_WORD:,}", path)
     greeting = _find_greeting(body)
     ps = _find_ps(body, greeting[1] if greeting else 0)
     signoff = _find_signoff(body, greeting[1] if greeting else 0, ps)

@@ -25,7 +25,7 @@ class Matchers:
         self.phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.tokens = Matcher(nlp.vocab, validate=True)
         self.dependencies = DependencyMatcher(nlp.vocab, validate=True)
-        self.checks: dict[str, Check] = {}
+        self.checks: dict[str, list[Check]] = {}
         for rule in rules:
             blocks = {"match": rule.match, "exceptions": rule.exceptions, "requires": rule.match.get("requires")}
             if "same-as" in rule.match:  # compiled under the rule it is the same as
@@ -46,13 +46,14 @@ class Matchers:
                     raise ToneguardError(
                         f"rule '{rule.id}': {block}.{name}[{index}]: {_first_problem(error)}", rule.file
                     ) from None
-        if "check" in spec:
-            if spec["check"] not in checks:
+        names = spec.get("check", [])
+        for name in [names] if isinstance(names, str) else names:
+            if name not in checks:
                 raise ToneguardError(
-                    f"rule '{rule.id}': {block}.check: no check named {spec['check']!r} "
+                    f"rule '{rule.id}': {block}.check: no check named {name!r} "
                     f"(available: {', '.join(sorted(checks)) or 'none'})", rule.file
                 )
-            self.checks[key] = checks[spec["check"]](nlp)
+            self.checks.setdefault(key, []).append(checks[name](nlp))
 
     def __call__(self, doc: Doc) -> dict[str, list[Span]]:
         found: dict[str, list[Span]] = defaultdict(list)
@@ -63,8 +64,9 @@ class Matchers:
             found[strings[match_id]].append(doc[start:end])
         for match_id, token_ids in self.dependencies(doc) if len(self.dependencies) else ():
             found[strings[match_id]].append(doc[min(token_ids):max(token_ids) + 1])
-        for key, check in self.checks.items():
-            found[key].extend(check(doc))
+        for key, checks in self.checks.items():
+            for check in checks:
+                found[key].extend(check(doc))
         return found
 
 

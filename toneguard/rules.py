@@ -204,9 +204,12 @@ def _match_block(check: _Checker, key: str) -> dict:
             check.fail(f"unknown key (use {', '.join(MATCH_KEYS)})", where)
         if name == "phrases":
             check.strings(where, value)
-        elif name in ("check", "same-as"):
+        elif name == "check":
+            if not (isinstance(value, str) or isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                check.fail("expected the name of a registered check, or a list of names", where)
+        elif name == "same-as":
             if not isinstance(value, str):
-                check.fail("expected the name of a registered check" if name == "check" else "expected a rule id", where)
+                check.fail("expected a rule id", where)
             if name == "same-as" and len(block) > 1:
                 check.fail("'same-as' reuses another rule's match block whole; give nothing else beside it", where)
         elif name == "requires":
@@ -228,8 +231,12 @@ _TEXT_ATTRS = {"ORTH", "TEXT", "LOWER", "LEMMA", "NORM", "TAG", "POS", "DEP", "E
 
 
 def _check_values(check: _Checker, where: str, pattern: Any, attr: str = "") -> None:
-    """Catch what spaCy's own validation words poorly: YAML turning on/no/yes into booleans,
-    and regexes that can backtrack catastrophically (they run on every token of every draft)."""
+    """Catch what spaCy's own validation words poorly or allows: YAML turning on/no/yes into
+    booleans, unbounded repetition, and regexes that can backtrack catastrophically (patterns
+    run on every token of every draft, whatever it contains)."""
+    if isinstance(pattern, dict) and pattern.get("OP") in ("+", "*"):
+        check.fail(f"OP {pattern['OP']!r} repeats without bound, which takes quadratic time on a long run "
+                   "of tokens; use a bounded range such as \"{1,5}\" (or a Python check)", where)
     if isinstance(pattern, bool) and attr in _TEXT_ATTRS:
         check.fail(f"{attr} has the value {str(pattern).lower()}: YAML reads on/off/yes/no as "
                    "booleans, so quote the word (\"on\")", where)

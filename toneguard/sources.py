@@ -11,8 +11,8 @@ from .errors import ToneguardError
 
 DRAFT_SUFFIXES = (".txt", ".md", ".markdown", ".eml")
 STDIN = "-"
-# Far beyond any letter; past it the file is refused instead of parsed for minutes.
-MAX_BYTES = 1_000_000
+# A long letter is 5 KB; past this limit a file is refused instead of parsed for minutes.
+MAX_BYTES = 256_000
 
 
 @dataclass(frozen=True)
