@@ -215,6 +215,15 @@ def explain(rule_id):
     click.echo("\n".join(lines))
 
 
+@cli.command()
+@click.option("--stdio", is_flag=True, hidden=True, help="Accepted for clients that pass it; stdio is the only transport.")
+def lsp(stdio):
+    """Run the language server on stdin/stdout, for editors (see the README)."""
+    from .lsp import serve
+
+    serve()
+
+
 def main(argv=None):
     """Entry point: one line for any error the user can fix, exit 2, never a traceback."""
     try:

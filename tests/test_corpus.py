@@ -1,0 +1,103 @@
+"""The labeled corpus as a regression suite and a quality bar.
+
+Every rule must reach precision and recall of at least 0.9 over the corpus;
+every finding must offer a rewrite; applying a rewrite must clear that finding
+without setting off another rule; `fix` twice must change nothing the second time.
+"""
+from __future__ import annotations
+
+import importlib.util
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+from toneguard.config import Settings
+from toneguard.engine import cached_rules, lint_text
+from toneguard.fixing import apply, fix_text
+
+from conftest import CORPUS, REPO
+
+spec = importlib.util.spec_from_file_location("quality", REPO / "benchmarks" / "quality.py")
+quality = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(quality)
+
+RULE_IDS = list(cached_rules(()))
+SETTINGS = Settings()
+DRAFTS = sorted((split, name) for split in quality.SPLITS for name in quality.labels(split))
+
+
+def _path(split, name) -> Path:
+    return CORPUS / split / name
+
+
+@lru_cache(maxsize=None)
+def _results():
+    return quality.evaluate()
+
+
+@pytest.mark.parametrize("split", quality.SPLITS)
+def test_every_draft_is_labeled_with_known_rules(split):
+    folder = CORPUS / split
+    drafts = {p.name for p in folder.iterdir() if p.suffix in (".txt", ".md", ".eml")}
+    labels = quality.labels(split)
+    assert drafts == set(labels)
+    for name, ids in labels.items():
+        assert set(ids or []) <= set(RULE_IDS), name
+
+
+def test_the_corpus_is_big_and_varied_enough():
+    all_labels = [set(ids or []) for split in quality.SPLITS for ids in quality.labels(split).values()]
+    assert len(all_labels) >= 150
+    assert sum(not ids for ids in all_labels) >= 40
+    for rule in RULE_IDS:
+        assert sum(rule in ids for ids in all_labels) >= 10, rule
+
+
+@pytest.mark.parametrize("rule", RULE_IDS)
+def test_rule_meets_the_quality_bar(rule):
+    score = _results()["all"][rule]
+    problems = "\n".join(f"{kind}: {path}" for path, kind in score.misses)
+    assert score.precision >= 0.9 and score.recall >= 0.9, (
+        f"{rule}: precision {score.precision:.2f}, recall {score.recall:.2f}\n{problems}")
+
+
+def _counts(report):
+    counts = {}
+    for v in report.violations:
+        counts[v.rule] = counts.get(v.rule, 0) + 1
+    return counts
+
+
+@pytest.mark.parametrize("split, name", DRAFTS)
+def test_every_rewrite_clears_its_finding_and_nothing_new_fires(split, name):
+    path = _path(split, name)
+    text = path.read_text(encoding="utf-8")
+    report = lint_text(text, path=str(path), settings=SETTINGS)
+    before = _counts(report)
+    for violation in report.violations:
+        assert violation.suggestions, f"{violation.rule} at {violation.line}:{violation.column} has no rewrite"
+        if not report.editable:
+            continue
+        for suggestion in violation.suggestions:
+            rewritten, _ = apply(text, [suggestion])
+            after = lint_text(rewritten, path=str(path), settings=SETTINGS)
+            end = suggestion.start + len(suggestion.text)
+            still = [v for v in after.violations if v.rule == violation.rule and (
+                suggestion.start == suggestion.end or v.start < max(end, suggestion.start + 1) and v.end > suggestion.start)]
+            assert not still, f"{violation.rule}: “{suggestion.text}” does not clear it"
+            grown = {r for r, n in _counts(after).items() if r != violation.rule and n > before.get(r, 0)}
+            assert not grown, f"{violation.rule}: “{suggestion.text}” sets off {sorted(grown)}"
+
+
+@pytest.mark.parametrize("split, name", DRAFTS)
+def test_fix_is_idempotent_and_leaves_no_safe_fix_behind(split, name):
+    path = _path(split, name)
+    text = path.read_text(encoding="utf-8")
+    first = fix_text(text, path=str(path), settings=SETTINGS) if lint_text(
+        text, path=str(path), settings=SETTINGS).editable else None
+    if first is None:
+        return
+    assert not [s for v in first.report.violations for s in v.suggestions if s.safe]
+    second = fix_text(first.text, path=str(path), settings=SETTINGS)
+    assert second.text == first.text and second.applied == 0

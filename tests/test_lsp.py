@@ -1,0 +1,357 @@
+"""The language server, run for real: `python -m toneguard lsp` in a subprocess, spoken to
+in JSON-RPC 2.0 with Content-Length framing over its pipes. A reader thread feeds a queue
+so a silent server fails the test after a timeout instead of hanging it; the process is
+killed at the end whatever happens. Plus unit tests of the offset <-> position mapping.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import queue
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from lsprotocol.types import Position
+
+from toneguard.lsp import UTF8, UTF16, UTF32, Positions
+from toneguard.rules import load_rules
+
+TIMEOUT = 30  # seconds for any one answer; the first lint loads the model
+CLEAN = ("Hi Priya,\n\nThank you for letting me know. I enjoyed meeting the team at Acme and "
+         "would love to be considered for future roles.\n\nBest,\nSam\n")
+
+
+# --- a tiny LSP client ----------------------------------------------------------------
+
+
+class Client:
+    def __init__(self, root: Path, encodings: list[str] | None = None, cwd: Path | None = None):
+        self.root = root
+        self.stderr = open((cwd or root) / "server.log", "w+b")
+        self.process = subprocess.Popen([sys.executable, "-m", "toneguard", "lsp"], cwd=cwd or root,
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr)
+        self.incoming: queue.Queue = queue.Queue()
+        self.inbox: list[dict] = []  # notifications read while waiting for something else
+        self.ids = itertools.count(1)
+        threading.Thread(target=self._read, daemon=True).start()
+        general = {"positionEncodings": encodings} if encodings else {}
+        self.initialized = self.request("initialize", {
+            "processId": None, "rootUri": root.as_uri(), "capabilities": {"general": general}})
+        self.notify("initialized", {})
+
+    def _read(self):
+        stream = self.process.stdout
+        while True:
+            length = None
+            while True:
+                line = stream.readline()
+                if not line:
+                    return
+                if not line.strip():
+                    break
+                name, _, value = line.decode("ascii").partition(":")
+                if name.lower() == "content-length":
+                    length = int(value)
+            self.incoming.put(json.loads(stream.read(length)))
+
+    def send(self, *messages: dict):
+        """Write the messages in one go, so the server reads them as fast as it can."""
+        for message in messages:
+            body = json.dumps({"jsonrpc": "2.0", **message}).encode("utf-8")
+            self.process.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        self.process.stdin.flush()
+
+    def notify(self, method: str, params):
+        self.send({"method": method, "params": params})
+
+    def request(self, method: str, params):
+        ident = next(self.ids)
+        self.send({"id": ident, "method": method, "params": params})
+        answer = self.wait(lambda m: m.get("id") == ident and "method" not in m)
+        assert "error" not in answer, answer
+        return answer["result"]
+
+    def wait(self, wanted, timeout: float = TIMEOUT) -> dict:
+        for index, message in enumerate(self.inbox):
+            if wanted(message):
+                return self.inbox.pop(index)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                message = self.incoming.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"no answer in {timeout}s; server log:\n{self.log()}") from None
+            if wanted(message):
+                return message
+            self.inbox.append(message)
+
+    def drain(self, seconds: float) -> list[dict]:
+        """Everything that arrives within `seconds`, plus what was already waiting."""
+        time.sleep(seconds)
+        while not self.incoming.empty():
+            self.inbox.append(self.incoming.get())
+        found, self.inbox = self.inbox, []
+        return found
+
+    def diagnostics(self, uri: str, version: int | None = None) -> dict:
+        """The next publishDiagnostics for `uri` (for that version, skipping older ones)."""
+        return self.wait(lambda m: m.get("method") == "textDocument/publishDiagnostics"
+                         and m["params"]["uri"] == uri
+                         and (version is None or m["params"].get("version") == version))["params"]
+
+    def open(self, name: str, text: str, version: int = 1, language: str = "plaintext") -> str:
+        uri = (self.root / name).as_uri()
+        self.notify("textDocument/didOpen", {"textDocument": {
+            "uri": uri, "languageId": language, "version": version, "text": text}})
+        return uri
+
+    def change(self, uri: str, version: int, text: str):
+        self.notify("textDocument/didChange", changed(uri, version, text))
+
+    def log(self) -> str:
+        self.stderr.flush()
+        self.stderr.seek(0)
+        return self.stderr.read().decode("utf-8", "replace")[-3000:]
+
+    def stop(self) -> int | None:
+        """shutdown + exit; the exit code, or None if the server had to be killed."""
+        try:
+            if self.process.poll() is None:
+                self.request("shutdown", None)
+                self.notify("exit", None)
+                return self.process.wait(timeout=10)
+            return self.process.returncode
+        except (AssertionError, OSError, subprocess.TimeoutExpired):
+            return None
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
+            self.stderr.close()
+
+
+def changed(uri: str, version: int, text: str) -> dict:
+    return {"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}
+
+
+def utf16_offset(text: str, position: dict) -> int:
+    """The code-point offset of an LSP position in UTF-16 units, computed independently."""
+    lines = re.split(r"(?<=\r\n)|(?<=\r)(?!\n)|(?<=\n)", text)
+    start = sum(len(line) for line in lines[:position["line"]])
+    line = lines[position["line"]].rstrip("\r\n")
+    encoded = line.encode("utf-16-le")[:2 * position["character"]]
+    return start + len(encoded.decode("utf-16-le"))
+
+
+def apply_edits(text: str, edits: list[dict]) -> str:
+    spans = [(utf16_offset(text, e["range"]["start"]), utf16_offset(text, e["range"]["end"]), e["newText"])
+             for e in edits]
+    for start, end, new in sorted(spans, reverse=True):
+        text = text[:start] + new + text[end:]
+    return text
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    root = tmp_path_factory.mktemp("lsp")
+    (root / ".toneguard.yaml").write_text("{}\n")
+    client = Client(root)
+    yield client
+    client.stop()
+
+
+# --- the protocol -----------------------------------------------------------------------
+
+
+def test_lifecycle_utf32_and_where_settings_come_from(tmp_path):
+    root = tmp_path / "letters"
+    (root / "bad").mkdir(parents=True)
+    (root / ".toneguard.yaml").write_text("ignore: [raw-emotion]\n")
+    (root / "bad" / ".toneguard.yaml").write_text("stage: someday\n")
+    client = Client(root, encodings=["utf-32", "utf-16"], cwd=tmp_path)  # cwd has no config
+    try:
+        capabilities = client.initialized["capabilities"]
+        assert capabilities["positionEncoding"] == "utf-32"
+        assert capabilities["textDocumentSync"]["change"] == 1  # full text on every change
+        assert capabilities["hoverProvider"] and capabilities["codeActionProvider"]
+        assert client.initialized["serverInfo"]["name"] == "toneguard"
+
+        text = "Hi Priya,\n\nI smiled 🙂🙂 twice. Thanks for nothing!!\n"
+        uri = client.open("draft.txt", text)
+        found = {d["code"]: d for d in client.diagnostics(uri, 1)["diagnostics"]}
+        column = text.index("Thanks for nothing") - text.index("I smiled")
+        assert found["bitterness"]["range"]["start"] == {"line": 2, "character": column}  # an emoji is 1
+        assert "raw-emotion" not in found  # ignored by the folder's config
+
+        untitled = "untitled:Untitled-1"  # not a file: plain text, the workspace root's settings
+        client.notify("textDocument/didOpen", {"textDocument": {
+            "uri": untitled, "languageId": "plaintext", "version": 3, "text": text}})
+        codes = {d["code"] for d in client.diagnostics(untitled, 3)["diagnostics"]}
+        assert "bitterness" in codes and "raw-emotion" not in codes
+
+        (root / ".toneguard.yaml").write_text("{}\n")  # a changed config counts from the next save
+        client.notify("textDocument/didSave", {"textDocument": {"uri": uri}})
+        assert "raw-emotion" in {d["code"] for d in client.diagnostics(uri, 1)["diagnostics"]}
+
+        [error] = client.diagnostics(client.open("bad/draft.txt", text), 1)["diagnostics"]
+        assert str(root / "bad" / ".toneguard.yaml") in error["message"] and "stage" in error["message"]
+    finally:
+        code = client.stop()
+    assert code == 0
+
+
+def test_diagnostic_range_is_in_utf16_units(server):
+    text = "Hi Priya,\r\n\r\nI read “your note” 🙂 twice. Thanks for nothing.\r\nBest,\r\nSam\r\n"
+    uri = server.open("emoji.txt", text)
+    published = server.diagnostics(uri, 1)
+    assert published["version"] == 1
+    [bitter] = [d for d in published["diagnostics"] if d["code"] == "bitterness"]
+    line = text.split("\r\n")[2]
+    before = line[:line.index("Thanks for nothing.")]
+    start = len(before.encode("utf-16-le")) // 2
+    assert start == len(before) + 1  # the emoji is two UTF-16 units, the quotes one each
+    assert bitter["range"] == {"start": {"line": 2, "character": start},
+                               "end": {"line": 2, "character": start + len("Thanks for nothing.")}}
+    assert bitter["severity"] == 1 and bitter["source"] == "toneguard"
+    assert bitter["message"].startswith("This sounds bitter")
+    assert utf16_offset(text, bitter["range"]["start"]) == text.index("Thanks for nothing.")
+
+
+def test_fixing_the_text_clears_diagnostics_for_the_last_version(server):
+    uri = server.open("change.txt", "Hi Priya,\n\nThanks for nothing.\n")
+    assert server.diagnostics(uri, 1)["diagnostics"]
+    server.change(uri, 7, CLEAN)
+    published = server.diagnostics(uri)
+    assert published == {"uri": uri, "version": 7, "diagnostics": []}
+
+
+def test_code_action_rewrites_the_finding_away(server):
+    text = "Hi Priya,\n\nThank you for letting me know. Thanks for nothing. I would love to be considered for future roles at Acme.\n\nBest,\nSam\n"
+    uri = server.open("action.txt", text)
+    [bitter] = [d for d in server.diagnostics(uri, 1)["diagnostics"] if d["code"] == "bitterness"]
+    actions = server.request("textDocument/codeAction", {
+        "textDocument": {"uri": uri}, "range": bitter["range"], "context": {"diagnostics": [bitter]}})
+    rewrite = next(a for a in actions if "I was disappointed to hear the news" in a["title"])
+    assert rewrite["kind"] == "quickfix" and rewrite["diagnostics"] == [bitter]
+    assert not any(a.get("isPreferred") for a in actions)  # none of these is safe
+    fixed = apply_edits(text, rewrite["edit"]["changes"][uri])
+    assert "Thanks for nothing" not in fixed and "I was disappointed to hear the news" in fixed
+    server.change(uri, 2, fixed)
+    assert "bitterness" not in {d["code"] for d in server.diagnostics(uri, 2)["diagnostics"]}
+
+
+def test_safe_fixes_are_preferred_and_fix_all_applies_them(server):
+    text = CLEAN.replace("know.", "know!!")
+    uri = server.open("safe.txt", text)
+    [emotion] = server.diagnostics(uri, 1)["diagnostics"]
+    assert emotion["code"] == "raw-emotion" and emotion["severity"] == 3
+    actions = server.request("textDocument/codeAction", {
+        "textDocument": {"uri": uri}, "range": emotion["range"], "context": {"diagnostics": [emotion]}})
+    assert [a["title"] for a in actions if a.get("isPreferred")] == ["replace with “!” [safe fix]"]
+    only = server.request("textDocument/codeAction", {
+        "textDocument": {"uri": uri}, "range": emotion["range"],
+        "context": {"diagnostics": [], "only": ["source.fixAll"]}})
+    [fix_all] = only
+    assert fix_all["kind"] == "source.fixAll.toneguard" and fix_all["title"] == "Fix all safe suggestions"
+    assert apply_edits(text, fix_all["edit"]["changes"][uri]) == CLEAN.replace("know.", "know!")
+
+
+def test_hover_explains_the_rule(server):
+    text = "Hi Priya,\n\nThanks for nothing.\n"
+    uri = server.open("hover.txt", text)
+    server.diagnostics(uri, 1)
+    hover = server.request("textDocument/hover", {"textDocument": {"uri": uri},
+                                                  "position": {"line": 2, "character": 3}})
+    rule = load_rules()["bitterness"]
+    assert hover["contents"]["kind"] == "markdown"
+    assert "`bitterness`" in hover["contents"]["value"]
+    assert " ".join(rule.why.split()) in hover["contents"]["value"]
+    assert f"Seed article {rule.sources[0][0]}" in hover["contents"]["value"]
+    assert server.request("textDocument/hover", {"textDocument": {"uri": uri},
+                                                 "position": {"line": 0, "character": 1}}) is None
+
+
+def test_bad_front_matter_is_one_error_and_the_server_carries_on(server):
+    uri = server.open("front.md", "---\nstage: [oops\n---\nHi Priya,\n\nThanks for nothing.\n", language="markdown")
+    [error] = server.diagnostics(uri, 1)["diagnostics"]
+    assert error["range"] == {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}
+    assert error["severity"] == 1 and error["source"] == "toneguard"
+    assert error["message"].startswith("malformed front matter")
+    server.change(uri, 2, "---\nstage: follow-up\n---\n" + CLEAN)
+    assert server.diagnostics(uri, 2)["diagnostics"] == []
+
+
+def test_empty_document_and_close_publish_nothing(server):
+    uri = server.open("empty.txt", " \n\n")
+    assert server.diagnostics(uri, 1)["diagnostics"] == []
+    server.change(uri, 2, "Thanks for nothing.\n")
+    assert server.diagnostics(uri, 2)["diagnostics"]
+    server.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+    assert server.diagnostics(uri)["diagnostics"] == []
+
+
+def test_rapid_changes_publish_only_the_latest_version(server):
+    """Eleven versions in one write: the server takes them all in while it lints the first,
+    so it must drop that result (stale) and lint only the last version."""
+    sentence = "I really enjoyed meeting the whole team at Acme last week. "
+    uri = (server.root / "rapid.txt").as_uri()
+    drafts = {version: "Hi Priya,\n\n" + sentence * (30 + version) + "Thanks for nothing.\n"
+              for version in range(1, 12)}
+    server.send({"method": "textDocument/didOpen", "params": {"textDocument": {
+                    "uri": uri, "languageId": "plaintext", "version": 1, "text": drafts[1]}}},
+                *({"method": "textDocument/didChange", "params": changed(uri, version, drafts[version])}
+                  for version in range(2, 12)))
+    final = server.diagnostics(uri, 11)
+    assert any(d["code"] == "bitterness" for d in final["diagnostics"])
+    published = lambda messages: [m["params"]["version"] for m in messages  # noqa: E731
+                                  if m.get("method") == "textDocument/publishDiagnostics"
+                                  and m["params"]["uri"] == uri]
+    assert published(server.inbox) == []  # nothing before the final version (passed over above)
+    assert published(server.drain(1.0)) == []  # and nothing after it
+
+
+# --- offsets <-> positions ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding, emoji_units, quote_units", [(UTF16, 2, 1), (UTF8, 4, 3), (UTF32, 1, 1)])
+def test_positions_count_in_the_negotiated_units(encoding, emoji_units, quote_units):
+    text = "“a” 🙂 b"
+    positions = Positions(text, encoding)
+    b = text.index("b")
+    assert positions.position(b) == Position(0, 2 * quote_units + 1 + 1 + emoji_units + 1)
+    assert positions.offset(positions.position(b)) == b
+    inside_emoji = Position(0, 2 * quote_units + 2 + emoji_units - 1)
+    assert positions.offset(inside_emoji) == text.index("🙂")
+
+
+def test_positions_across_crlf_lone_cr_and_lf():
+    text = "one\r\ntwo\rthree\n🙂four\r\n"
+    positions = Positions(text)
+    assert positions.position(text.index("two")) == Position(1, 0)
+    assert positions.position(text.index("three")) == Position(2, 0)
+    assert positions.position(text.index("four")) == Position(3, 2)
+    assert positions.position(text.index("\n")) == Position(0, 3)  # inside \r\n: the line's end
+    assert positions.position(len(text)) == Position(4, 0)
+    assert positions.offset(Position(0, 99)) == 3  # past the end of a line: its end
+    assert positions.offset(Position(9, 0)) == len(text)
+    for offset, char in enumerate(text):
+        if char not in "\r\n":
+            assert positions.offset(positions.position(offset)) == offset
+
+
+def test_an_edit_never_splits_a_crlf():
+    text = "Hi,\r\nThanks.\r\n"
+    positions = Positions(text)
+    cut = text.index("\n")  # delete the \n of the first \r\n: the edit must start before the \r
+    edit = positions.edit(cut, cut + 1, "")
+    assert (edit.range.start, edit.range.end, edit.new_text) == (Position(0, 3), Position(1, 0), "\r")
+    as_json = {"range": {"start": {"line": 0, "character": 3}, "end": {"line": 1, "character": 0}},
+               "newText": edit.new_text}
+    assert apply_edits(text, [as_json]) == text[:cut] + text[cut + 1:]
+    edit = positions.edit(0, cut, "Hello,")  # ending between \r and \n: the edit takes the \n too
+    assert (edit.range.end, edit.new_text) == (Position(1, 0), "Hello,\n")

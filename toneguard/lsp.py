@@ -1,0 +1,319 @@
+"""`toneguard lsp`: findings, quick fixes and hover in any editor that speaks LSP (stdio).
+
+Linting runs on one worker thread, so the loaded pipeline is reused and never shared
+between threads while the event loop keeps taking in edits. An idle server lints at
+once; edits that arrive during a lint are coalesced and only the newest text is linted
+next. A result is published only if its document has not changed since it was read,
+with the version it was linted at, so an editor never shows findings for stale text.
+"""
+from __future__ import annotations
+
+import asyncio
+import bisect
+import os
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, replace
+from urllib.parse import unquote
+
+from lsprotocol import types as lsp
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from . import __version__
+from .config import _cached_config, find_config, settings_for
+from .engine import cached_rules, lint_text
+from .errors import ToneguardError
+from .fixing import apply
+from .formats import describe
+from .report import LineIndex, Report, Suggestion, Violation
+from .rules import Rule
+
+SOURCE = "toneguard"
+FIX_ALL = "source.fixAll.toneguard"
+UNTITLED = "untitled.txt"  # documents that are not files: plain text, settings from the workspace root
+WARM_UP = "Hi Sam,\n\nThank you for letting me know.\n"
+SEVERITY = {"error": lsp.DiagnosticSeverity.Error, "warning": lsp.DiagnosticSeverity.Warning,
+            "info": lsp.DiagnosticSeverity.Information}
+UTF8, UTF16, UTF32 = (lsp.PositionEncodingKind.Utf8, lsp.PositionEncodingKind.Utf16,
+                      lsp.PositionEncodingKind.Utf32)
+
+
+# --- positions -------------------------------------------------------------------------
+
+
+def units(text: str, encoding: str = UTF16) -> int:
+    """How long `text` is in the client's code units (UTF-16 unless negotiated otherwise)."""
+    if encoding == UTF32:
+        return len(text)
+    if encoding == UTF8:
+        return len(text.encode("utf-8", "surrogatepass"))
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+class Positions:
+    """Code-point offsets into one text <-> LSP positions. Lines end at \\r\\n, \\r or \\n,
+    as both LSP and toneguard's LineIndex count them; characters are in `encoding` units."""
+
+    def __init__(self, text: str, encoding: str = UTF16):
+        self.text = text
+        self.encoding = encoding
+        self.starts = LineIndex(text).starts
+
+    def _line_end(self, line: int) -> int:
+        """Where the line's text ends, before its line break."""
+        start = self.starts[line]
+        end = self.starts[line + 1] if line + 1 < len(self.starts) else len(self.text)
+        while end > start and self.text[end - 1] in "\r\n":
+            end -= 1
+        return end
+
+    def position(self, offset: int) -> lsp.Position:
+        offset = max(0, min(offset, len(self.text)))
+        line = bisect.bisect_right(self.starts, offset) - 1
+        start = self.starts[line]
+        return lsp.Position(line, units(self.text[start:min(offset, self._line_end(line))], self.encoding))
+
+    def offset(self, position: lsp.Position) -> int:
+        """The offset of the character at `position`; past a line's end means its end (as LSP
+        says), and a position inside a character (half a surrogate pair) means that character."""
+        if position.line >= len(self.starts):
+            return len(self.text)
+        start, end = self.starts[position.line], self._line_end(position.line)
+        counted = 0
+        for index in range(start, end):
+            counted += units(self.text[index], self.encoding)
+            if counted > position.character:
+                return index
+        return end
+
+    def range(self, start: int, end: int) -> lsp.Range:
+        return lsp.Range(self.position(start), self.position(end))
+
+    def edit(self, start: int, end: int, new_text: str) -> lsp.TextEdit:
+        """Replace text[start:end]; an end of the span that falls inside a \\r\\n is moved
+        outward, since an LSP position cannot point between the two."""
+        if start > 0 and self.text[start - 1:start + 1] == "\r\n":
+            start, new_text = start - 1, "\r" + new_text
+        if end > 0 and self.text[end - 1:end + 1] == "\r\n":
+            end, new_text = end + 1, new_text + "\n"
+        return lsp.TextEdit(self.range(start, end), new_text)
+
+
+# --- linting (on the worker thread) --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Linted:
+    """What one lint of one document version produced; kept for hover and fix-all."""
+
+    version: int | None
+    report: Report | None
+    rules: dict[str, Rule]
+    diagnostics: list[lsp.Diagnostic]
+
+
+def lint_document(uri: str, text: str, version: int | None, encoding: str, root: str | None) -> Linted:
+    """Lint like `toneguard check` would lint the file at the URI's path; errors in the
+    draft or its config become one diagnostic at the top instead of an exception."""
+    if not text.strip():
+        return Linted(version, None, {}, [])
+    path = to_fs_path(uri) if uri.startswith("file:") else None
+    try:
+        settings = settings_for(path or os.path.join(root or os.getcwd(), UNTITLED))
+        report = lint_text(text, path=path or UNTITLED, settings=settings)
+        rules = cached_rules(settings.rule_dirs)
+    except ToneguardError as error:
+        message = error.problem if error.where in (path, UNTITLED) else str(error)
+        top = lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0))
+        diagnostic = lsp.Diagnostic(top, message, severity=lsp.DiagnosticSeverity.Error, source=SOURCE)
+        return Linted(version, None, {}, [diagnostic])
+    if not report.editable:  # decoded e-mail text: a rewrite cannot be applied to the file as it is
+        report = replace(report, violations=tuple(replace(v, suggestions=()) for v in report.violations))
+    positions = Positions(text, encoding)
+    diagnostics = [lsp.Diagnostic(
+        positions.range(v.start, v.end), v.message, severity=SEVERITY[v.severity], code=v.rule,
+        source=SOURCE, data={"version": version, "violation": asdict(v)},
+    ) for v in report.violations]
+    return Linted(version, report, rules, diagnostics)
+
+
+def _warm_up(root: str | None) -> None:
+    """Load the pipeline before the first real edit, so the first diagnostics come fast."""
+    try:
+        lint_text(WARM_UP, path=UNTITLED, settings=settings_for(os.path.join(root or os.getcwd(), UNTITLED)))
+    except Exception:  # noqa: BLE001 - the document's own lint reports whatever is wrong
+        pass
+
+
+# --- the server ------------------------------------------------------------------------
+
+
+class ToneguardServer(LanguageServer):
+    def __init__(self):
+        super().__init__(SOURCE, __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Full)
+        self.linter = ThreadPoolExecutor(1, thread_name_prefix="toneguard-lint")
+        self.dirty: set[str] = set()  # documents edited since their text was last read for a lint
+        self.running: dict[str, asyncio.Task] = {}
+        self.linted: dict[str, Linted] = {}  # the last published result per document
+
+    @property
+    def encoding(self) -> str:
+        return self.workspace.position_encoding or UTF16
+
+    def document(self, uri: str):
+        """The open document, or None (get_text_document would read a closed one from disk)."""
+        return self.workspace.text_documents.get(unquote(uri))
+
+    def schedule(self, uri: str) -> None:
+        self.dirty.add(uri)
+        if uri not in self.running:
+            self.running[uri] = asyncio.ensure_future(self._lint_until_current(uri))
+
+    async def _lint_until_current(self, uri: str) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while uri in self.dirty:
+                self.dirty.discard(uri)
+                document = self.document(uri)
+                if document is None:
+                    return
+                linted = await loop.run_in_executor(
+                    self.linter, lint_document, uri, document.source, document.version,
+                    self.encoding, self.workspace.root_path)
+                if uri in self.dirty or self.document(uri) is None:
+                    continue  # edited or closed meanwhile: this result is stale
+                self.linted[uri] = linted
+                self.text_document_publish_diagnostics(
+                    lsp.PublishDiagnosticsParams(uri, linted.diagnostics, linted.version))
+        except Exception as error:  # a bug in toneguard: say so, and keep serving
+            self.window_show_message(lsp.ShowMessageParams(
+                type=lsp.MessageType.Error, message=f"toneguard: internal error: {type(error).__name__}: {error}"))
+        finally:
+            self.running.pop(uri, None)
+
+    def current(self, uri: str) -> tuple[Positions, Linted] | None:
+        """The open document's positions and its findings, if they are for its current text."""
+        document, linted = self.document(uri), self.linted.get(uri)
+        if document is None or linted is None or linted.report is None or linted.version != document.version:
+            return None
+        return Positions(document.source, self.encoding), linted
+
+
+server = ToneguardServer()
+
+
+@server.feature(lsp.INITIALIZED)
+def initialized(ls: ToneguardServer, params: lsp.InitializedParams) -> None:
+    ls.linter.submit(_warm_up, ls.workspace.root_path)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls: ToneguardServer, params: lsp.DidOpenTextDocumentParams) -> None:
+    ls.schedule(params.text_document.uri)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
+def did_change(ls: ToneguardServer, params: lsp.DidChangeTextDocumentParams) -> None:
+    ls.schedule(params.text_document.uri)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
+def did_save(ls: ToneguardServer, params: lsp.DidSaveTextDocumentParams) -> None:
+    # Saving is when people expect a changed .toneguard.yaml to count: forget the cached one.
+    find_config.cache_clear()
+    _cached_config.cache_clear()
+    ls.schedule(params.text_document.uri)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: ToneguardServer, params: lsp.DidCloseTextDocumentParams) -> None:
+    uri = params.text_document.uri
+    ls.dirty.discard(uri)
+    ls.linted.pop(uri, None)
+    ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri, []))
+
+
+def _violation(diagnostic: lsp.Diagnostic, version: int | None) -> Violation | None:
+    """The finding a diagnostic of ours carries, if it was made from this version of the text."""
+    data = diagnostic.data
+    if diagnostic.source != SOURCE or not isinstance(data, dict) or data.get("version") != version:
+        return None
+    fields = data["violation"]
+    return Violation(**{**fields, "suggestions": tuple(Suggestion(**s) for s in fields["suggestions"])})
+
+
+def _wanted(kind: str, only: list[str] | None) -> bool:
+    return not only or any(kind == k or kind.startswith(k + ".") for k in only)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_CODE_ACTION,
+                lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix, FIX_ALL]))
+def code_actions(ls: ToneguardServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
+    uri, only = params.text_document.uri, params.context.only
+    document = ls.document(uri)
+    if document is None:
+        return []
+    positions = Positions(document.source, ls.encoding)
+    actions = []
+    if _wanted(lsp.CodeActionKind.QuickFix, only):
+        for diagnostic in params.context.diagnostics:
+            violation = _violation(diagnostic, document.version)
+            if violation is None:
+                continue
+            preferred = next((s for s in violation.suggestions if s.safe), None)
+            for suggestion in violation.suggestions:
+                edit = positions.edit(suggestion.start, suggestion.end, suggestion.text)
+                actions.append(lsp.CodeAction(
+                    describe(suggestion, violation), kind=lsp.CodeActionKind.QuickFix,
+                    diagnostics=[diagnostic], is_preferred=suggestion is preferred or None,
+                    edit=lsp.WorkspaceEdit(changes={uri: [edit]})))
+    current = ls.current(uri)
+    if current and _wanted(FIX_ALL, only):
+        safe = [s for v in current[1].report.violations for s in v.suggestions if s.safe]
+        if safe:
+            fixed, _ = apply(document.source, safe)
+            actions.append(lsp.CodeAction("Fix all safe suggestions", kind=FIX_ALL,
+                                          edit=lsp.WorkspaceEdit(changes={uri: [_whole_edit(positions, fixed)]})))
+    return actions
+
+
+def _whole_edit(positions: Positions, new: str) -> lsp.TextEdit:
+    """One edit turning the text into `new`: the stretch between their common start and end."""
+    old = positions.text
+    start = len(os.path.commonprefix([old, new]))
+    same_end = 0
+    while same_end < min(len(old), len(new)) - start and old[-1 - same_end] == new[-1 - same_end]:
+        same_end += 1
+    return positions.edit(start, len(old) - same_end, new[start:len(new) - same_end])
+
+
+@server.feature(lsp.TEXT_DOCUMENT_HOVER)
+def hover(ls: ToneguardServer, params: lsp.HoverParams) -> lsp.Hover | None:
+    current = ls.current(params.text_document.uri)
+    if current is None:
+        return None
+    positions, linted = current
+    offset = positions.offset(params.position)
+    hits = [v for v in linted.report.violations if v.start <= offset < v.end or v.start == v.end == offset]
+    if not hits:
+        return None
+    text = "\n\n---\n\n".join(_explain(v, linted.rules.get(v.rule)) for v in hits)
+    return lsp.Hover(lsp.MarkupContent(lsp.MarkupKind.Markdown, text),
+                     range=positions.range(min(v.start for v in hits), max(v.end for v in hits)))
+
+
+def _explain(violation: Violation, rule: Rule | None) -> str:
+    lines = [f"**toneguard `{violation.rule}`** ({violation.severity}): {violation.message}"]
+    if rule is not None:
+        lines.append(f"*Why:* {' '.join(rule.why.split())}")
+        for article, quote in rule.sources:
+            lines.append(f"Seed article {article}" + (f": “{' '.join(quote.split())}”" if quote else ""))
+    return "\n\n".join(lines)
+
+
+def serve() -> None:
+    """Speak LSP on stdin/stdout until the client says exit."""
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # a stray print must never corrupt the protocol stream
+    server.start_io(stdin, stdout)
