@@ -2,13 +2,11 @@
 and mode, idempotent, and a filter mode for editors."""
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import time
 
-import pytest
 
 from toneguard.fixing import apply
 from toneguard.report import Suggestion

@@ -1,142 +1,20 @@
 """The language server, run for real: `python -m toneguard lsp` in a subprocess, spoken to
-in JSON-RPC 2.0 with Content-Length framing over its pipes. A reader thread feeds a queue
-so a silent server fails the test after a timeout instead of hanging it; the process is
-killed at the end whatever happens. Plus unit tests of the offset <-> position mapping.
+over its pipes (see lsp_client.py); the process is killed at the end whatever happens.
+Plus unit tests of the offset <-> position mapping.
 """
 from __future__ import annotations
 
-import itertools
-import json
-import queue
 import re
-import subprocess
-import sys
-import threading
-import time
-from pathlib import Path
 
 import pytest
 from lsprotocol.types import Position
 
+from lsp_client import Client, changed
 from toneguard.lsp import UTF8, UTF16, UTF32, Positions
 from toneguard.rules import load_rules
 
-TIMEOUT = 30  # seconds for any one answer; the first lint loads the model
 CLEAN = ("Hi Priya,\n\nThank you for letting me know. I enjoyed meeting the team at Acme and "
          "would love to be considered for future roles.\n\nBest,\nSam\n")
-
-
-# --- a tiny LSP client ----------------------------------------------------------------
-
-
-class Client:
-    def __init__(self, root: Path, encodings: list[str] | None = None, cwd: Path | None = None):
-        self.root = root
-        self.stderr = open((cwd or root) / "server.log", "w+b")
-        self.process = subprocess.Popen([sys.executable, "-m", "toneguard", "lsp"], cwd=cwd or root,
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr)
-        self.incoming: queue.Queue = queue.Queue()
-        self.inbox: list[dict] = []  # notifications read while waiting for something else
-        self.ids = itertools.count(1)
-        threading.Thread(target=self._read, daemon=True).start()
-        general = {"positionEncodings": encodings} if encodings else {}
-        self.initialized = self.request("initialize", {
-            "processId": None, "rootUri": root.as_uri(), "capabilities": {"general": general}})
-        self.notify("initialized", {})
-
-    def _read(self):
-        stream = self.process.stdout
-        while True:
-            length = None
-            while True:
-                line = stream.readline()
-                if not line:
-                    return
-                if not line.strip():
-                    break
-                name, _, value = line.decode("ascii").partition(":")
-                if name.lower() == "content-length":
-                    length = int(value)
-            self.incoming.put(json.loads(stream.read(length)))
-
-    def send(self, *messages: dict):
-        """Write the messages in one go, so the server reads them as fast as it can."""
-        for message in messages:
-            body = json.dumps({"jsonrpc": "2.0", **message}).encode("utf-8")
-            self.process.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
-        self.process.stdin.flush()
-
-    def notify(self, method: str, params):
-        self.send({"method": method, "params": params})
-
-    def request(self, method: str, params):
-        ident = next(self.ids)
-        self.send({"id": ident, "method": method, "params": params})
-        answer = self.wait(lambda m: m.get("id") == ident and "method" not in m)
-        assert "error" not in answer, answer
-        return answer["result"]
-
-    def wait(self, wanted, timeout: float = TIMEOUT) -> dict:
-        for index, message in enumerate(self.inbox):
-            if wanted(message):
-                return self.inbox.pop(index)
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                message = self.incoming.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                raise AssertionError(f"no answer in {timeout}s; server log:\n{self.log()}") from None
-            if wanted(message):
-                return message
-            self.inbox.append(message)
-
-    def drain(self, seconds: float) -> list[dict]:
-        """Everything that arrives within `seconds`, plus what was already waiting."""
-        time.sleep(seconds)
-        while not self.incoming.empty():
-            self.inbox.append(self.incoming.get())
-        found, self.inbox = self.inbox, []
-        return found
-
-    def diagnostics(self, uri: str, version: int | None = None) -> dict:
-        """The next publishDiagnostics for `uri` (for that version, skipping older ones)."""
-        return self.wait(lambda m: m.get("method") == "textDocument/publishDiagnostics"
-                         and m["params"]["uri"] == uri
-                         and (version is None or m["params"].get("version") == version))["params"]
-
-    def open(self, name: str, text: str, version: int = 1, language: str = "plaintext") -> str:
-        uri = (self.root / name).as_uri()
-        self.notify("textDocument/didOpen", {"textDocument": {
-            "uri": uri, "languageId": language, "version": version, "text": text}})
-        return uri
-
-    def change(self, uri: str, version: int, text: str):
-        self.notify("textDocument/didChange", changed(uri, version, text))
-
-    def log(self) -> str:
-        self.stderr.flush()
-        self.stderr.seek(0)
-        return self.stderr.read().decode("utf-8", "replace")[-3000:]
-
-    def stop(self) -> int | None:
-        """shutdown + exit; the exit code, or None if the server had to be killed."""
-        try:
-            if self.process.poll() is None:
-                self.request("shutdown", None)
-                self.notify("exit", None)
-                return self.process.wait(timeout=10)
-            return self.process.returncode
-        except (AssertionError, OSError, subprocess.TimeoutExpired):
-            return None
-        finally:
-            if self.process.poll() is None:
-                self.process.kill()
-                self.process.wait()
-            self.stderr.close()
-
-
-def changed(uri: str, version: int, text: str) -> dict:
-    return {"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}
 
 
 def utf16_offset(text: str, position: dict) -> int:

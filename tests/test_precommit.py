@@ -295,8 +295,6 @@ def test_the_local_variant_uses_the_installed_toneguard(sandbox, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="toneguard shows its progress bar inside pre-commit's pty; "
-                                       "cli._with_progress should also stay quiet when PRE_COMMIT is set")
 def test_no_progress_bar_in_the_hook_output_at_a_terminal(sandbox, tmp_path):
     """At a terminal pre-commit runs hooks in a pty (so they colour their output) and
     prints what they wrote afterwards; a progress bar there is just noise."""

@@ -4,7 +4,7 @@ the spans it edits."""
 from __future__ import annotations
 
 import yaml
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from toneguard.config import Settings

@@ -9,7 +9,7 @@ import click
 
 from . import __version__
 from .errors import ExitCode, ToneguardError
-from .report import SEVERITIES, severity_rank
+from .report import SEVERITIES
 
 STAGE_CHOICE = click.Choice(["first-reply", "follow-up", "check-in"])
 
@@ -94,7 +94,9 @@ def _with_progress(reports, paths):
     The bar and the findings would garble each other on one screen, so while it is
     shown the (small) reports are held and printed once the run is done.
     """
-    if os.environ.get("CI") or not sys.stderr.isatty() or sum(os.path.isdir(p) for p in paths) == 0 and len(paths) < 20:
+    many = len(paths) >= 20 or any(os.path.isdir(p) for p in paths)
+    # pre-commit runs hooks in a pty at a terminal, then prints what they wrote: a bar there is noise.
+    if not many or not sys.stderr.isatty() or os.environ.get("CI") or os.environ.get("PRE_COMMIT"):
         return reports
     held = []
     with click.progressbar(reports, label="Linting", file=sys.stderr, show_pos=True,

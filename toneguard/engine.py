@@ -11,7 +11,7 @@ import functools
 import os
 import re
 from dataclasses import dataclass, replace
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, NamedTuple
 
 from spacy.tokens import Doc
 
@@ -27,6 +27,7 @@ from .rules import Rule, load_rules
 from .sources import STDIN, discover, read_source
 
 BATCH_SIZE = 64  # nlp.pipe's default peaks near 1 GiB on 1,000 drafts; 64 is as fast at 400 MiB
+PARSED_PARAGRAPHS = 512  # kept for reuse: a few letters' worth, a few MiB
 DEFAULT_STAGE = "first-reply"
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r]*\n")
 
@@ -41,6 +42,11 @@ class Job:
     error: str | None = None
 
 
+class Paragraph(NamedTuple):
+    text: str
+    sentence_starts: tuple[int, ...]  # offsets in `text` where the parser must start a sentence
+
+
 class Linter:
     def __init__(self, model: str | None, rule_dirs: tuple[str, ...], entities: bool):
         self.rules = cached_rules(rule_dirs)
@@ -48,19 +54,47 @@ class Linter:
         self.nlp = load_pipeline(name, () if entities else ("ner",))
         self.matchers = Matchers(self.nlp, self.rules.values(), available_checks())
         self.annotators = [r for r in self.rules.values() if r.annotates == "slots"]
+        self.parsed: dict[Paragraph, Doc] = {}  # least recently used first
 
-    def parse(self, letters: list[Letter]) -> Iterator[Doc]:
-        return self.nlp.pipe((self.prepare(letter) for letter in letters), batch_size=BATCH_SIZE)
+    def parse(self, letters: list[Letter]) -> list[Doc]:
+        """Parse each letter paragraph by paragraph and join the pieces into one Doc.
 
-    def prepare(self, letter: Letter) -> Doc:
-        """Tokenise, and start a sentence at each region and paragraph the parser must respect."""
-        doc = self.nlp.make_doc(letter.body)
+        Sentences never cross a paragraph, so nothing is lost, and a paragraph
+        parsed before is reused: an editor re-parses only the one being typed in.
+        """
+        plans = [list(self._paragraphs(letter)) for letter in letters]
+        docs: dict[Paragraph, Doc | None] = {}
+        for plan in plans:
+            for key in plan:
+                if key not in docs:
+                    docs[key] = self.parsed.pop(key, None)
+        todo = [key for key, doc in docs.items() if doc is None]
+        for key, doc in zip(todo, self.nlp.pipe(map(self._tokens, todo), batch_size=4 * BATCH_SIZE)):
+            docs[key] = doc
+        for key, doc in docs.items():  # most recently used last
+            self.parsed[key] = doc
+        while len(self.parsed) > PARSED_PARAGRAPHS:
+            del self.parsed[next(iter(self.parsed))]
+        return [Doc.from_docs([docs[key] for key in plan], ensure_whitespace=False) for plan in plans]
+
+    @staticmethod
+    def _paragraphs(letter: Letter) -> Iterator[Paragraph]:
+        """The body cut at blank lines, each piece with where inside it a sentence must start
+        (the sign-off, a PS, the text after the greeting)."""
+        body = letter.body
+        cuts = [0] + [m.end() for m in _PARAGRAPH_BREAK.finditer(body)] + [len(body)]
         starts = [region[0] for region in (letter.signoff, letter.ps) if region]
-        starts += [m.end() for m in _PARAGRAPH_BREAK.finditer(letter.body)]
         if letter.greeting:
             starts.append(letter.content_start)
+        for start, end in zip(cuts, cuts[1:]):
+            if end > start:
+                inside = tuple(sorted(offset - start for offset in starts if start < offset < end))
+                yield Paragraph(body[start:end], inside)
+
+    def _tokens(self, paragraph: Paragraph) -> Doc:
+        doc = self.nlp.make_doc(paragraph.text)
         token_starts = [token.idx for token in doc]
-        for offset in starts:
+        for offset in paragraph.sentence_starts:
             index = bisect.bisect_left(token_starts, offset)
             while index < len(doc) and doc[index].is_space:
                 index += 1
@@ -127,7 +161,7 @@ def lint_text(text: str, *, stage: str | None = None, path: str | None = None,
     settings = settings if settings is not None else settings_for(path or STDIN)
     letter = read_letter(text, name)
     linter = linter_for(settings)
-    doc = next(iter(linter.parse([letter])))
+    [doc] = linter.parse([letter])
     return linter.check(letter, doc, settings, stage)
 
 
