@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from spacy.tokens import Doc, Span
 
+from .checks import role_names
+
 _HONORIFIC = re.compile(r"\b(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Professor)\b\.?", re.I)
 _SALUTATION = re.compile(
     r"^\s*(?:dear|hi|hello|hey|hiya|howdy|greetings|good\s+(?:morning|afternoon|evening|day))\b[\s,]*", re.I
@@ -21,9 +23,6 @@ _NOT_NAMES = {
     "sir", "madam", "manager", "recruiter", "committee", "hiring", "recruiting", "department",
     "hr", "human", "resources", "talent", "acquisition", "staff", "panel", "colleagues", "applicant",
 }
-_ROLE_NOUNS = {"role", "position", "job", "opening", "post", "vacancy", "opportunity"}
-_VAGUE_MODIFIERS = {"open", "available", "current", "new", "same", "other", "recent", "advertised",
-                    "full", "part", "great", "exciting", "this", "that", "the", "your", "my"}
 
 
 @dataclass(frozen=True)
@@ -62,14 +61,4 @@ def _addressee(doc: Doc, greeting, in_slot) -> str | None:
 
 
 def _role(doc: Doc, content_start: int, in_slot) -> str | None:
-    for token in doc:
-        if token.lower_ not in _ROLE_NOUNS or token.idx < content_start:
-            continue
-        modifiers = [child for child in token.lefts
-                     if child.dep_ in ("compound", "amod", "nmod") and child.lower_ not in _VAGUE_MODIFIERS]
-        if not modifiers or not any(m.pos_ in ("NOUN", "PROPN") for m in modifiers):
-            continue
-        span = doc[modifiers[0].left_edge.i if modifiers[0].left_edge.dep_ != "det" else modifiers[0].i:token.i]
-        if not in_slot(span) and span.text.strip():
-            return span.text.strip()
-    return None
+    return next((span.text for span in role_names(doc) if span.start_char >= content_start and not in_slot(span)), None)

@@ -110,7 +110,8 @@ class Draft:
         kept: list[Span] = []
         spans = sorted(self.matches.get(rule.match_key, ()), key=lambda s: (s.start, -len(s)))
         for span in spans:
-            if not self.in_scope(span, rule.scope):
+            span = _trimmed(span)
+            if span is None or not self.in_scope(span, rule.scope):
                 continue
             if rule.annotates != "slots" and any(span.start < s.end and span.end > s.start for s in self.slots):
                 continue
@@ -160,6 +161,17 @@ class Draft:
                     continue  # a rewrite that changes nothing is no suggestion
                 result.append(Suggestion(new_text, *self.source(start, end), safe=suggest.safe, where=where))
         return tuple(result)
+
+
+def _trimmed(span: Span) -> Span | None:
+    """The span without the whitespace tokens at its edges (the parser can tag a line
+    break as part of a name); None when nothing else is left."""
+    start, end = span.start, span.end
+    while start < end and span.doc[start].is_space:
+        start += 1
+    while end > start and span.doc[end - 1].is_space:
+        end -= 1
+    return span.doc[start:end] if end > start else None
 
 
 Edit = tuple[int, int, str, str]  # body start, body end, new text, where

@@ -134,7 +134,7 @@ _KIND_NAMES = {"str": "a string", "int": "a whole number", "dict": "a mapping", 
                "bool": "true or false", "int/float": "a number"}
 _TOP_KEYS = {
     "id", "extends", "severity", "message", "why", "source", "stages", "scope", "match",
-    "exceptions", "span", "annotates", "max", "budgets", "keep", "suggest", "examples",
+    "exceptions", "span", "annotates", "max", "budgets", "keep", "suggest", "examples", "words",
 }
 
 
@@ -149,6 +149,7 @@ def parse_rule(data: Any, file: str) -> Rule:
     if Path(file).stem != rule_id:
         check.fail(f"the file must be named {rule_id}.yaml", "id")
     kind = check.choice("extends", KINDS)
+    _words(check)
     stages = check.strings("stages", check.get("stages", (list, str), list(STAGES)))
     for stage in stages:
         if stage not in STAGES:
@@ -180,6 +181,13 @@ def parse_rule(data: Any, file: str) -> Rule:
     if not rule.suggest:
         check.fail("every rule offers at least one suggestion", "suggest")
     return rule
+
+
+def _words(check: _Checker) -> None:
+    """`words` names word lists once (`name: &name [...]`) for patterns to share (`*name`);
+    the engine reads them only through those YAML aliases."""
+    for name, value in check.get("words", dict, {}).items():
+        check.strings(f"words.{name}", value)
 
 
 def _sources(check: _Checker) -> tuple[tuple[str, str], ...]:
