@@ -107,3 +107,21 @@ def test_a_killed_write_leaves_the_old_or_the_new_file(tmp_path):
     leftovers = [p for p in tmp_path.iterdir() if p.name.startswith(".toneguard-")]
     assert len(leftovers) <= 12  # a killed process may leave its temporary file, never a torn letter
     assert seen  # the loop ran
+
+
+def test_filter_mode_quiet_prints_only_the_text(cli, workdir):
+    run = cli("fix", "--quiet", "-", "--stdin-filename", "letters/a.md", stdin=LOUD)
+    assert (run.code, run.out, run.err) == (0, FIXED, "")
+
+
+def test_filter_mode_gives_the_text_back_unchanged_on_an_error(cli, workdir):
+    (workdir / ".toneguard.yaml").write_text("stage: someday\n")
+    run = cli("fix", "-", stdin=LOUD.replace("\n", "\r\n"))
+    assert run.code == 2 and run.out == LOUD.replace("\n", "\r\n")
+    assert run.err.splitlines()[0].endswith(".toneguard.yaml: stage: 'someday' is not one of first-reply, "
+                                            "follow-up, check-in")
+
+
+def test_filter_mode_keeps_the_byte_order_mark(cli, workdir):
+    run = cli("fix", "-", stdin=b"\xef\xbb\xbf" + LOUD.encode())
+    assert run.code == 0 and run.out == "\ufeff" + FIXED

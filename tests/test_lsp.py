@@ -139,6 +139,18 @@ def test_safe_fixes_are_preferred_and_fix_all_applies_them(server):
     assert apply_edits(text, fix_all["edit"]["changes"][uri]) == CLEAN.replace("know.", "know!")
 
 
+def test_fix_on_save_right_after_an_edit_waits_for_its_lint(server):
+    """Editors send fix-all as the file is saved, often before the last edit was linted."""
+    uri = server.open("save.txt", CLEAN)
+    server.diagnostics(uri, 1)
+    loud = CLEAN.replace("know.", "know!!")
+    server.change(uri, 2, loud)
+    [fix_all] = server.request("textDocument/codeAction", {  # sent at once, no waiting for diagnostics
+        "textDocument": {"uri": uri}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+        "context": {"diagnostics": [], "only": ["source.fixAll.toneguard"]}})
+    assert apply_edits(loud, fix_all["edit"]["changes"][uri]) == CLEAN.replace("know.", "know!")
+
+
 def test_hover_explains_the_rule(server):
     text = "Hi Priya,\n\nThanks for nothing.\n"
     uri = server.open("hover.txt", text)

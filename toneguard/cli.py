@@ -139,26 +139,31 @@ def _rules():
 @cli.command()
 @lint_options
 @click.option("--diff", is_flag=True, help="Print what would change as a unified diff; write nothing.")
-def fix(paths, stage, select, ignore, model, config_path, isolated, stdin_filename, diff):
+@click.option("--quiet", "-q", is_flag=True, help="Report nothing but errors.")
+def fix(paths, stage, select, ignore, model, config_path, isolated, stdin_filename, diff, quiet):
     """Apply the suggestions marked safe, in place (atomically) or, for -, to stdout.
 
-    Other findings are listed, not applied. Exit status: 0 done (with --diff: 0 when
-    nothing would change, 1 when something would), 2 bad input or config.
+    Other findings are listed, not applied. With -, the whole text is printed, fixed
+    or (on an error) as it came in. Exit status: 0 done (with --diff: 0 when nothing
+    would change, 1 when something would), 2 bad input or config.
     """
     import difflib
 
     from .fixing import fix_paths
     from .formats import Output, emit_text
 
-    stdin_only = list(paths) == ["-"]
+    filter_mode = list(paths) == ["-"] and not diff
     results = fix_paths(list(paths), write=not diff, stage=stage, overrides=_overrides(select, ignore, model),
                         config=config_path, isolated=isolated, stdin_name=stdin_filename)
-    # With "-" the fixed text is the output; everything else goes to stderr.
-    notes = sys.stderr if stdin_only and not diff else sys.stdout
+    # As a filter the text is the output; everything else goes to stderr.
+    notes = sys.stderr if filter_mode else sys.stdout
     output = Output(stream=notes, color=_use_color(None) and notes is sys.stdout, errors=sys.stderr)
     errors = changed = applied = 0
     remaining = []
     for result in results:
+        if filter_mode:
+            sys.stdout.buffer.write(result.output())
+            sys.stdout.buffer.flush()
         if result.error:
             errors += 1
             click.echo(f"toneguard: {result.error}", err=True)
@@ -167,16 +172,15 @@ def fix(paths, stage, select, ignore, model, config_path, isolated, stdin_filena
         applied += result.fixed.applied
         if diff:
             sys.stdout.writelines(difflib.unified_diff(
-                result.original.splitlines(keepends=True), result.fixed.text.splitlines(keepends=True),
+                result.source.text.splitlines(keepends=True), result.fixed.text.splitlines(keepends=True),
                 f"a/{result.path}", f"b/{result.path}"))
-        elif result.path == (stdin_filename or "-") and stdin_only:
-            sys.stdout.write(result.fixed.text)
         remaining.append(result.fixed.report)
-    if remaining:
-        emit_text(remaining, output)
-    verb = "Would fix" if diff else "Fixed"
-    click.echo(f"{verb} {applied} problem{'s' if applied != 1 else ''} in {changed} "
-               f"draft{'s' if changed != 1 else ''}.", file=notes)
+    if not quiet:
+        if remaining:
+            emit_text(remaining, output)
+        verb = "Would fix" if diff else "Fixed"
+        click.echo(f"{verb} {applied} problem{'s' if applied != 1 else ''} in {changed} "
+                   f"draft{'s' if changed != 1 else ''}.", file=notes)
     if errors:
         sys.exit(ExitCode.ERROR)
     sys.exit(ExitCode.FINDINGS if diff and changed else ExitCode.OK)

@@ -18,7 +18,7 @@ from .config import Settings, settings_for
 from .engine import lint_text
 from .errors import ToneguardError
 from .report import Report, Suggestion
-from .sources import STDIN, discover, read_source
+from .sources import STDIN, SourceFile, discover, read_source
 
 MAX_PASSES = 5
 
@@ -84,13 +84,19 @@ def write_atomically(path: str, data: bytes) -> None:
 @dataclass(frozen=True)
 class FileFix:
     path: str
-    original: str = ""
+    source: SourceFile | None = None  # the draft as read, whenever it could be read
     fixed: Fixed | None = None
     error: str | None = None
 
     @property
     def changed(self) -> bool:
-        return self.fixed is not None and self.fixed.text != self.original
+        return self.fixed is not None and self.source is not None and self.fixed.text != self.source.text
+
+    def output(self) -> bytes:
+        """What a filter prints: the fixed text, or on an error the text as it came in,
+        so an editor piping its buffer through never loses it; the byte-order mark kept."""
+        text = self.fixed.text if self.fixed is not None else self.source.text if self.source else ""
+        return (b"\xef\xbb\xbf" if self.source and self.source.bom else b"") + text.encode("utf-8", "surrogatepass")
 
 
 def fix_paths(paths: list[str], *, write: bool, stage: str | None = None, overrides: Settings | None = None,
@@ -103,15 +109,15 @@ def fix_paths(paths: list[str], *, write: bool, stage: str | None = None, overri
             yield FileFix(item.where or "", error=str(item))
             continue
         name = (stdin_name or STDIN) if item == STDIN else item
+        source = None
         try:
             source = read_source(item, stdin_name)
             settings = settings_for(name, config, isolated).merged(overrides or Settings())
-            fixed = fix_text(source.text, path=name, settings=settings, stage=stage)
-            result = FileFix(name, source.text, fixed)
+            result = FileFix(name, source, fix_text(source.text, path=name, settings=settings, stage=stage))
             if write and item != STDIN and result.changed:
-                write_atomically(item, (b"\xef\xbb\xbf" if source.bom else b"") + fixed.text.encode("utf-8"))
+                write_atomically(item, result.output())
         except ToneguardError as error:
-            result = FileFix(name, error=str(error))
+            result = FileFix(name, source, error=str(error))
         except OSError as error:
-            result = FileFix(name, error=f"{name}: cannot write: {error.strerror or error}")
+            result = FileFix(name, source, error=f"{name}: cannot write: {error.strerror or error}")
         yield result

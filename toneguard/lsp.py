@@ -192,6 +192,15 @@ class ToneguardServer(LanguageServer):
         finally:
             self.running.pop(uri, None)
 
+    async def settled(self, uri: str) -> tuple[Positions, Linted] | None:
+        """Like `current`, but waits for the lint of the newest text (a fix-on-save request
+        often arrives right after the last keystroke)."""
+        if self.current(uri) is None and self.document(uri) is not None:
+            if uri not in self.running:
+                self.schedule(uri)
+            await asyncio.shield(self.running[uri])
+        return self.current(uri)
+
     def current(self, uri: str) -> tuple[Positions, Linted] | None:
         """The open document's positions and its findings, if they are for its current text."""
         document, linted = self.document(uri), self.linted.get(uri)
@@ -249,7 +258,7 @@ def _wanted(kind: str, only: list[str] | None) -> bool:
 
 @server.feature(lsp.TEXT_DOCUMENT_CODE_ACTION,
                 lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix, FIX_ALL]))
-def code_actions(ls: ToneguardServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
+async def code_actions(ls: ToneguardServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
     uri, only = params.text_document.uri, params.context.only
     document = ls.document(uri)
     if document is None:
@@ -268,8 +277,8 @@ def code_actions(ls: ToneguardServer, params: lsp.CodeActionParams) -> list[lsp.
                     describe(suggestion, violation), kind=lsp.CodeActionKind.QuickFix,
                     diagnostics=[diagnostic], is_preferred=suggestion is preferred or None,
                     edit=lsp.WorkspaceEdit(changes={uri: [edit]})))
-    current = ls.current(uri)
-    if current and _wanted(FIX_ALL, only):
+    current = await ls.settled(uri) if _wanted(FIX_ALL, only) else None
+    if current:
         safe = [s for v in current[1].report.violations for s in v.suggestions if s.safe]
         if safe:
             fixed, _ = apply(document.source, safe)
