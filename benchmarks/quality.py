@@ -1,11 +1,15 @@
 """Per-rule precision, recall and F1 of the built-in rules over the labeled corpus.
 
-    python benchmarks/quality.py              # tables for tune, holdout and all
+    python benchmarks/quality.py              # tables for tune, holdout and all, then sentences
     python benchmarks/quality.py --misses     # also list every disagreement
 
 A rule's prediction on a draft is "it fired at least once"; the label is whether
 `labels.yaml` lists it. Counts are per draft. Rules run with default settings
 (no config file), exactly as shipped.
+
+The sentence banks (corpus/sentences/RULE.yaml: `fires` and `quiet`) test one
+rule at a time on many phrasings: each sentence is set in a short letter that is
+otherwise clean for that rule, and the rule must fire or stay quiet.
 """
 from __future__ import annotations
 
@@ -19,6 +23,13 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "corpus"
 SPLITS = ("tune", "holdout")
+SENTENCES = CORPUS / "sentences"
+# A letter that is clean for the rule under test, with the sentence in the middle.
+FRAME = "Hi Priya,\n\nThank you for the tour of the lab at Acme. {} Please keep me in mind for future roles.\n\nBest,\nJane\n"
+FRAMES = {
+    "missing-door-open": "Hi Priya,\n\nThank you for the tour of the lab at Acme. {}\n\nBest,\nJane\n",
+    "missing-thanks": "Hi Priya,\n\nI enjoyed the tour of the lab at Acme. {} Please keep me in mind for future roles.\n\nBest,\nJane\n",
+}
 
 
 @dataclass
@@ -75,6 +86,32 @@ def evaluate(splits=SPLITS) -> dict[str, dict[str, Score]]:
     return results
 
 
+def sentence_banks() -> dict[str, dict[str, list[str]]]:
+    return {path.stem: yaml.safe_load(path.read_text(encoding="utf-8"))
+            for path in sorted(SENTENCES.glob("*.yaml"))} if SENTENCES.is_dir() else {}
+
+
+def evaluate_sentences() -> dict[str, Score]:
+    """{rule id: Score} over its sentence bank; a miss is recorded with its sentence."""
+    from toneguard.config import Settings
+    from toneguard.engine import lint_text
+
+    results = {}
+    for rule, bank in sentence_banks().items():
+        score = results[rule] = Score()
+        frame = FRAMES.get(rule, FRAME)
+        for wanted, sentences in (True, bank.get("fires") or []), (False, bank.get("quiet") or []):
+            for sentence in sentences:
+                report = lint_text(frame.format(sentence), path="sentence.txt", settings=Settings(select=(rule,)))
+                fired = bool(report.violations)
+                score.tp += fired and wanted
+                score.fp += fired and not wanted
+                score.fn += wanted and not fired
+                if fired != wanted:
+                    score.misses.append((sentence, "false alarm" if fired else "missed"))
+    return results
+
+
 def table(scores: dict[str, Score], title: str) -> str:
     lines = [f"**{title}**", "", "| rule | drafts with it | precision | recall | F1 |", "|---|---:|---:|---:|---:|"]
     for rule, s in scores.items():
@@ -86,6 +123,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--misses", action="store_true", help="list every disagreement with the labels")
     parser.add_argument("--split", choices=SPLITS, action="append", help="only these splits")
+    parser.add_argument("--no-sentences", dest="sentences", action="store_false", help="skip the sentence banks")
     options = parser.parse_args()
     splits = tuple(options.split or SPLITS)
     results = evaluate(splits)
@@ -97,6 +135,13 @@ def main() -> int:
                 for path, kind in score.misses:
                     print(f"  {kind:11} {rule:24} {Path(path).relative_to(REPO)}")
             print()
+    if options.sentences:
+        scores = evaluate_sentences()
+        print(table(scores, "sentence banks").replace("drafts with it", "sentences that must fire"), end="\n\n")
+        if options.misses:
+            for rule, score in scores.items():
+                for sentence, kind in score.misses:
+                    print(f"  {kind:11} {rule:24} {sentence}")
     return 0
 
 

@@ -3,8 +3,7 @@ builds the hook's environment from a snapshot of this checkout (pip-installing
 toneguard, spaCy and the English pipeline) and lints a throwaway repository of letters.
 
 The `.pre-commit-config.yaml` snippets are read out of the README's pre-commit
-section (or `docs-precommit-section.md` until it is pasted there), so the
-documentation cannot drift from what these tests run.
+section, so the documentation cannot drift from what these tests run.
 
 The snapshot copies the working tree as it is now, committed or not, into a new git
 repository under the test's temporary folder; nothing here runs git in the checkout.
@@ -60,15 +59,12 @@ def _report(request, line: str) -> None:
 # --- the documented snippets ---------------------------------------------------------
 
 def _doc_snippet(marker: str) -> str:
-    """The ```yaml block holding `marker`, from README.md or, before it is pasted, the draft section."""
-    for name in ("README.md", "docs-precommit-section.md"):
-        doc = REPO / name
-        if not doc.exists():
-            continue
-        for block in re.findall(r"^```ya?ml\n(.*?)^```", doc.read_text(encoding="utf-8"), re.S | re.M):
-            if marker in block:
-                return block
-    pytest.fail(f"no ```yaml block with {marker!r} in README.md or docs-precommit-section.md")
+    """The ```yaml block of the README holding `marker`."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for block in re.findall(r"^```ya?ml\n(.*?)^```", readme, re.S | re.M):
+        if marker in block:
+            return block
+    pytest.fail(f"no ```yaml block with {marker!r} in README.md")
 
 
 def remote_config(snapshot: Path) -> str:
