@@ -28,7 +28,7 @@ def write_rule(folder, text, name="house-style.yaml"):
 
 @pytest.mark.parametrize("text, error", [
     (GOOD.format(id="house-style").replace("phrases: [synergy]", "patterns: [[{LOWER: on}]]"),
-     "rule 'house-style': match.patterns[0]: LOWER has the value true: YAML reads on/off/yes/no as booleans"),
+     "rule 'house-style': match.patterns[0]: LOWER has the value true: YAML reads unquoted yes/no/on/off/true/false as booleans"),
     (GOOD.format(id="house-style").replace("severity: warning", "severity: fatal"), "severity: 'fatal' is not one of info, warning, error"),
     (GOOD.format(id="style"), "rule 'style': id: the file must be named style.yaml"),  # in house-style.yaml
     (GOOD.format(id="house-style").replace("suggest: [teamwork]", "suggest: ['{nmae}']"), "suggest[0]: unknown template field {nmae}"),

@@ -246,8 +246,8 @@ def _check_values(check: _Checker, where: str, pattern: Any, attr: str = "") -> 
         check.fail(f"OP {pattern['OP']!r} repeats without bound, which takes quadratic time on a long run "
                    "of tokens; use a bounded range such as \"{1,5}\" (or a Python check)", where)
     if isinstance(pattern, bool) and attr in _TEXT_ATTRS:
-        check.fail(f"{attr} has the value {str(pattern).lower()}: YAML reads on/off/yes/no as "
-                   "booleans, so quote the word (\"on\")", where)
+        check.fail(f"{attr} has the value {str(pattern).lower()}: YAML reads unquoted yes/no/on/off/true/false "
+                   "as booleans, so quote the word (\"on\")", where)
     if isinstance(pattern, dict):
         for key, value in pattern.items():
             if key in ("REGEX", "FUZZY_REGEX") and isinstance(value, str):
