@@ -107,7 +107,7 @@ class Linter:
         matches = self.matchers(doc)
         slots = [span for rule in self.annotators for span in matches.get(f"{rule.id}/match", ())]
         lines = LineIndex(letter.source)
-        draft = Draft(letter, doc, matches, slots, stage, settings.budgets)
+        draft = Draft(letter, doc, matches, slots, stage, settings.budgets, self.rules)
         violations = []
         for rule in settings.selected(self.rules, letter.settings):
             if stage not in rule.stages:
@@ -146,7 +146,9 @@ def linter_for(settings: Settings) -> Linter:
     """The compiled linter these settings need; built once per process and reused."""
     rules = cached_rules(settings.rule_dirs)
     settings.check_rule_ids(rules)
-    entities = any(rule.needs_entities for rule in settings.selected(rules))
+    selected = settings.selected(rules)
+    consulted = [rules[other] for rule in selected for other in rule.exceptions.get("rules", ())]
+    entities = any(rule.needs_entities for rule in selected + consulted)
     return _linter(settings.model, settings.rule_dirs, entities)
 
 

@@ -31,10 +31,11 @@ class Finding:
 class Draft:
     """One parsed letter and the questions kinds ask of it, each answered once."""
 
-    def __init__(self, letter: Letter, doc: Doc, matches: dict[str, list[Span]],
-                 slots: list[Span], stage: str, budgets: Callable[[Rule], dict]):
+    def __init__(self, letter: Letter, doc: Doc, matches: dict[str, list[Span]], slots: list[Span],
+                 stage: str, budgets: Callable[[Rule], dict], rules: dict[str, Rule]):
         self.letter, self.doc, self.matches = letter, doc, matches
-        self.slots, self.stage, self.budgets = slots, stage, budgets
+        self.slots, self.stage, self.budgets, self.rules = slots, stage, budgets, rules
+        self._hits: dict[str, list[Span]] = {}
 
     # --- where things are ---------------------------------------------------
 
@@ -102,7 +103,14 @@ class Draft:
 
     def hits(self, rule: Rule) -> list[Span]:
         """The rule's matches in scope, outside slots and exceptions, without overlaps."""
+        if rule.id not in self._hits:
+            self._hits[rule.id] = self._find_hits(rule)
+        return self._hits[rule.id]
+
+    def _find_hits(self, rule: Rule) -> list[Span]:
         excepted = {self.sentence_of(s).start for s in self.matches.get(f"{rule.id}/exceptions", ())}
+        for other in rule.exceptions.get("rules", ()):
+            excepted.update(self.sentence_of(s).start for s in self.hits(self.rules[other]))
         required = None
         if "requires" in rule.match:
             owner = rule.match.get("same-as", rule.id)

@@ -24,7 +24,7 @@ from .report import SEVERITIES
 
 KINDS = ("existence", "required", "metric", "recipients")
 SCOPES = ("content", "greeting", "opening", "body")
-MATCH_KEYS = ("phrases", "patterns", "dependencies", "check", "same-as", "requires")
+MATCH_KEYS = ("phrases", "patterns", "dependencies", "check", "same-as", "requires", "rules")
 ACTIONS = ("replace", "insert", "remove", "move", "shorten")
 TARGETS = ("match", "sentence", "greeting")
 BUDGET_KEYS = ("words", "sentences", "grade", "ps-exempt")
@@ -204,7 +204,8 @@ def _sources(check: _Checker) -> tuple[tuple[str, str], ...]:
 
 def _match_block(check: _Checker, key: str) -> dict:
     """phrases / patterns / dependencies / check, or same-as; `requires` (a nested block) keeps
-    only matches whose sentence also matches it, as `exceptions` drops those whose sentence does."""
+    only matches whose sentence also matches it, as `exceptions` drops those whose sentence does;
+    `rules` in exceptions drops matches in a sentence those rules flag ("thanks" in a bitter one)."""
     block = check.get(key, dict, {})
     for name, value in block.items():
         where = f"{key}.{name}"
@@ -220,6 +221,10 @@ def _match_block(check: _Checker, key: str) -> dict:
                 check.fail("expected a rule id", where)
             if name == "same-as" and len(block) > 1:
                 check.fail("'same-as' reuses another rule's match block whole; give nothing else beside it", where)
+        elif name == "rules":
+            if key != "exceptions":
+                check.fail("'rules' belongs in the exceptions block", where)
+            check.strings(where, value)
         elif name == "requires":
             if key != "match":
                 check.fail("'requires' belongs in the match block", where)
@@ -442,6 +447,12 @@ def load_rules(extra_dirs: tuple[str, ...] = ()) -> dict[str, Rule]:
             for other in others:
                 if other is not None and other not in rules:
                     raise ToneguardError(f"rule '{rule.id}': {key}: unknown rule '{other}'", rule.file)
+        for other in rule.exceptions.get("rules", ()):
+            if other not in rules:
+                raise ToneguardError(f"rule '{rule.id}': exceptions.rules: unknown rule '{other}'", rule.file)
+            if other == rule.id or rule.id in rules[other].exceptions.get("rules", ()):
+                raise ToneguardError(f"rule '{rule.id}': exceptions.rules: '{other}' and '{rule.id}' would "
+                                     "each wait for the other", rule.file)
         owner = rule.match.get("same-as")
         if owner:
             if "same-as" in rules[owner].match:
