@@ -65,8 +65,10 @@ def caps_emphasis(nlp):
 
     def is_emphasis(doc: Doc, token) -> bool:
         text = token.text
-        if len(text) < 2 or not text.isalpha() or not text.isupper() or token.dep_ == "compound":
-            return False  # "SOAP notes", "HR team": a label, not a raised voice
+        if len(text) < 2 or not text.isalpha() or not text.isupper():
+            return False
+        if token.dep_ == "compound" and len(text) <= 4:
+            return False  # "SOAP notes", "HR team": a label, not a raised voice ("my DREAM job" is one)
         for other in (doc[token.i - 1] if token.i else None, doc[token.i + 1] if token.i + 1 < len(doc) else None):
             if other is not None and other.is_alpha and other.is_upper and len(other) > 1:
                 return False
