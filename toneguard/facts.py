@@ -22,6 +22,9 @@ _NOT_NAMES = {
     "all", "everyone", "everybody", "team", "folks", "there", "you", "both", "guys", "friends",
     "sir", "madam", "manager", "recruiter", "committee", "hiring", "recruiting", "department",
     "hr", "human", "resources", "talent", "acquisition", "staff", "panel", "colleagues", "applicant",
+    "chef", "head", "principal", "dean", "doctor", "owner", "director", "supervisor", "lead", "coordinator",
+    "officer", "specialist", "partner", "representative", "administrator", "editor", "superintendent",
+    "president", "ceo", "founder", "captain", "foreman", "nurse", "engineer", "attorney", "counsel", "chair",
 }
 
 

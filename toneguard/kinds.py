@@ -153,21 +153,21 @@ class Draft:
         for suggest in rule.suggest:
             if suggest.when and not any(word in matched.lower() for word in suggest.when):
                 continue
-            text = next((t.format(**values) for t in suggest.texts or ("",)
-                         if all(values.get(f) is not None for _, f, _, _ in Formatter().parse(t) if f)), None)
-            if text is None:
-                continue
-            text = text.replace("\n", self.letter.newline)
             target = self.target(suggest.target, span)
             if span and target is None:
                 continue
-            edit = ACTIONS[suggest.action](self, suggest, text, target, rule)
-            if edit is not None and self.editable(edit[0], edit[1]):
+            fillable = (t.format(**values) for t in suggest.texts or ("",)
+                        if all(values.get(f) is not None for _, f, _, _ in Formatter().parse(t) if f))
+            for text in fillable:  # the most specific template that changes something
+                edit = ACTIONS[suggest.action](self, suggest, text.replace("\n", self.letter.newline), target, rule)
+                if edit is None or not self.editable(edit[0], edit[1]):
+                    break
                 start, end, new_text, where = edit
-                where = where or {"greeting": "the greeting", "sentence": "the whole sentence"}.get(suggest.target, "")
                 if new_text == self.original(start, end):
                     continue  # a rewrite that changes nothing is no suggestion
+                where = where or {"greeting": "the greeting", "sentence": "the whole sentence"}.get(suggest.target, "")
                 result.append(Suggestion(new_text, *self.source(start, end), safe=suggest.safe, where=where))
+                break
         return tuple(result)
 
 
