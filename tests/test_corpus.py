@@ -24,7 +24,8 @@ quality = importlib.util.module_from_spec(spec)
 sys.modules["quality"] = quality  # dataclasses look their module up there
 spec.loader.exec_module(quality)
 
-RULE_IDS = list(cached_rules(()))
+RULES = cached_rules(())
+RULE_IDS = list(RULES)
 SETTINGS = Settings()
 DRAFTS = sorted((split, name) for split in quality.SPLITS for name in quality.labels(split))
 
@@ -72,7 +73,10 @@ def _counts(report):
 
 
 @pytest.mark.parametrize("split, name", DRAFTS)
-def test_every_rewrite_clears_its_finding_and_nothing_new_fires(split, name):
+def test_every_rewrite_clears_its_finding_and_sets_off_no_other(split, name):
+    """Applying a suggestion leaves one finding fewer of its rule and no new finding of a rule
+    that flags text. (Rules about the whole letter may respond: a sentence added to reach the
+    thanks can put a letter over its length budget, and says so.)"""
     path = _path(split, name)
     text = path.read_text(encoding="utf-8")
     report = lint_text(text, path=str(path), settings=SETTINGS)
@@ -83,12 +87,11 @@ def test_every_rewrite_clears_its_finding_and_nothing_new_fires(split, name):
             continue
         for suggestion in violation.suggestions:
             rewritten, _ = apply(text, [suggestion])
-            after = lint_text(rewritten, path=str(path), settings=SETTINGS)
-            end = suggestion.start + len(suggestion.text)
-            still = [v for v in after.violations if v.rule == violation.rule and (
-                suggestion.start == suggestion.end or v.start < max(end, suggestion.start + 1) and v.end > suggestion.start)]
-            assert not still, f"{violation.rule}: “{suggestion.text}” does not clear it"
-            grown = {r for r, n in _counts(after).items() if r != violation.rule and n > before.get(r, 0)}
+            after = _counts(lint_text(rewritten, path=str(path), settings=SETTINGS))
+            assert after.get(violation.rule, 0) < before[violation.rule], (
+                f"{violation.rule}: “{suggestion.text}” does not clear “{violation.text}”")
+            grown = {r for r, n in after.items() if r != violation.rule and n > before.get(r, 0)
+                     and RULES[r].kind == "existence"}
             assert not grown, f"{violation.rule}: “{suggestion.text}” sets off {sorted(grown)}"
 
 

@@ -41,7 +41,7 @@ def find_facts(doc: Doc, greeting: tuple[int, int] | None, content_start: int, s
         return any(span.start < s.end and span.end > s.start for s in slots)
 
     return Facts(
-        name=_addressee(doc, greeting, in_slot) or next(iter(recipient_names), None),
+        name=_addressee(doc, greeting, in_slot) or next(filter(_is_name, recipient_names), None),
         company=next((e.text.removeprefix("the ").strip() for e in doc.ents
                       if e.label_ == "ORG" and e.start_char >= content_start and not in_slot(e)), None),
         role=_role(doc, content_start, in_slot),
@@ -55,12 +55,15 @@ def _addressee(doc: Doc, greeting, in_slot) -> str | None:
     if span is None or in_slot(span):
         return None
     text = _SALUTATION.sub("", span.text).strip(" \t,:;!.")
+    return text if _is_name(text) else None
+
+
+def _is_name(text: str) -> bool:
+    """A person's name ("Ms. Chen", "Priya"), not a group or a title ("Talent Team", "Head Chef")."""
     words = text.split()
     if not words or len(words) > 4 or any(w.lower().strip(".") in _NOT_NAMES for w in words):
-        return None
-    if " and " in f" {text.lower()} " or "&" in text or not all(w[0].isupper() for w in words):
-        return None
-    return text
+        return False
+    return " and " not in f" {text.lower()} " and "&" not in text and all(w[0].isupper() for w in words)
 
 
 def _role(doc: Doc, content_start: int, in_slot) -> str | None:

@@ -81,6 +81,16 @@ class Draft:
     def editable(self, start: int, end: int) -> bool:
         return not any(start < b_end and end > b_start for b_start, b_end in self.letter.blanked)
 
+    def carries_required(self, start: int, end: int) -> bool:
+        """Whether body[start:end] holds every hit of some `required` rule, so deleting it
+        would take away the thanks, the detail or the open door the letter has."""
+        for rule in self.rules.values():
+            if rule.kind == "required":
+                hits = self.hits(rule)
+                if hits and all(start <= hit.start_char and hit.end_char <= end for hit in hits):
+                    return True
+        return False
+
     @cached_property
     def facts(self) -> Facts:
         letter = self.letter
@@ -146,12 +156,14 @@ class Draft:
 
     def suggestions(self, rule: Rule, span: tuple[int, int] | None) -> tuple[Suggestion, ...]:
         """The rule's suggestions that apply here, filled with facts, as edits to the original."""
-        matched = self.letter.body[span[0]:span[1]] if span else ""
+        matched = self.original(*span) if span else ""
         values = {"name": self.facts.name, "company": self.facts.company, "role": self.facts.role,
                   "match": matched, "match_lower": matched.lower()}
         result = []
         for suggest in rule.suggest:
             if suggest.when and not any(word in matched.lower() for word in suggest.when):
+                continue
+            if suggest.shouted and not (matched.isupper() and any(c.isalpha() for c in matched)):
                 continue
             target = self.target(suggest.target, span)
             if span and target is None:
@@ -190,8 +202,9 @@ def _replace(draft: Draft, suggest: Suggest, text: str, span, rule) -> Edit | No
 
 
 def _remove(draft: Draft, suggest: Suggest, text: str, span, rule) -> Edit | None:
-    """Delete the span and the space after it, re-capitalising a sentence it started."""
-    if not span:
+    """Delete the span and the space after it, re-capitalising a sentence it started; never
+    the only place the letter does what a whole-letter rule requires (its thanks, say)."""
+    if not span or draft.carries_required(*span):
         return None
     body, (start, end) = draft.letter.body, span
     if body.startswith(",", end):
@@ -247,7 +260,9 @@ def _shorten(draft: Draft, suggest: Suggest, text: str, span, rule) -> Edit | No
     def carries(sentence: Span, rule_id: str) -> bool:
         return any(sentence.start <= hit.start < sentence.end for hit in draft.matches.get(f"{rule_id}/match", ()))
 
-    order = [s for rule_id in rule.keep for s in sentences if carries(s, rule_id)] + sentences
+    # One sentence for each thing the letter must keep, then the rest in order.
+    order = [next((s for s in sentences if carries(s, rule_id)), None) for rule_id in rule.keep]
+    order = [s for s in order if s is not None] + sentences
     kept, words = [], 0
     for sentence in order:
         count = count_words(sentence)

@@ -45,6 +45,7 @@ class Suggest:
     target: str = "match"  # what a replace/remove covers: the match, its sentence, or the greeting
     safe: bool = False
     when: tuple[str, ...] = ()  # only for violations whose text contains one of these
+    shouted: bool = False  # only for violations written in capitals ("REALLY")
 
 
 @dataclass(frozen=True)
@@ -338,7 +339,7 @@ def _suggestions(check: _Checker) -> tuple[Suggest, ...]:
         actions = [a for a in ACTIONS if a in item]
         if len(actions) != 1:
             check.fail(f"give exactly one of {', '.join(ACTIONS)}", where)
-        unknown = set(item) - set(ACTIONS) - {"at", "safe", "when", "target"}
+        unknown = set(item) - set(ACTIONS) - {"at", "safe", "when", "target", "shouted"}
         if unknown:
             check.fail(f"unknown key {sorted(unknown)[0]!r}", where)
         action = actions[0]
@@ -352,8 +353,9 @@ def _suggestions(check: _Checker) -> tuple[Suggest, ...]:
             check.fail("'at' is start (after the greeting) or end (before the sign-off)", where)
         if item.get("target", "match") not in TARGETS:
             check.fail(f"'target' is one of {', '.join(TARGETS)}", where)
-        if not isinstance(item.get("safe", False), bool):
-            check.fail("'safe' is true or false", where)
+        for flag in ("safe", "shouted"):
+            if not isinstance(item.get(flag, False), bool):
+                check.fail(f"'{flag}' is true or false", where)
         for text in texts:
             try:
                 names = [name for _, name, _, _ in Formatter().parse(text) if name is not None]
@@ -369,6 +371,7 @@ def _suggestions(check: _Checker) -> tuple[Suggest, ...]:
             target=item.get("target", "match"),
             safe=item.get("safe", False),
             when=check.strings(f"{where}.when", item.get("when", [])),
+            shouted=item.get("shouted", False),
         ))
     return tuple(result)
 
