@@ -211,14 +211,27 @@ def explain(rule_id):
     lines += ["", "Applies at: " + ", ".join(rule.stages), "", "Fires on:"]
     lines += [wrap(example.text) for example in rule.fires]
     lines += ["", "Stays quiet on:"] + [wrap(example.text) for example in rule.quiet]
-    lines += ["", "Suggested rewrites:"]
-    for suggest in rule.suggest:
-        text = suggest.texts[0] if suggest.texts else ""
-        label = {"insert": f"add at the {suggest.at}", "remove": "delete it", "move": "move it to the end",
-                 "shorten": "shorten to the budget", "replace": "replace with"}[suggest.action]
-        safe = " [safe fix]" if suggest.safe else ""
-        lines.append(f"  {label}{': “' + text + '”' if text else ''}{safe}")
+    lines += ["", "Suggested rewrites:"] + [f"  {_describe(suggest)}" for suggest in rule.suggest]
     click.echo("\n".join(lines))
+
+
+_FIELDS = {"name": "<their name>", "company": "<the company>", "role": "<the role>",
+           "match": "<the flagged words>", "match_lower": "<the flagged words in lower case>"}
+
+
+def _describe(suggest) -> str:
+    """One rule suggestion in words: what it does, with what text, and when it applies."""
+    what = {"greeting": "the greeting", "sentence": "the sentence"}.get(suggest.target, "the flagged words")
+    label = {"insert": "add " + ("after the greeting" if suggest.at == "start" else "before the sign-off"),
+             "remove": f"delete {what}", "move": "move the sentence to the end of the letter",
+             "shorten": "cut the letter to its budget, keeping what it needs", "replace": f"replace {what} with"}
+    text = suggest.texts[0].format(**_FIELDS) if suggest.texts else ""
+    conditions = [f"when they contain {' or '.join(f'“{w}”' for w in suggest.when)}"] if suggest.when else []
+    conditions += [f"not when they contain {' or '.join(f'“{w}”' for w in suggest.unless)}"] if suggest.unless else []
+    if suggest.shouted is not None:
+        conditions.append("for words in capitals" if suggest.shouted else "not for words in capitals")
+    return (label[suggest.action] + (f" “{text}”" if text else "")
+            + (f" ({'; '.join(conditions)})" if conditions else "") + (" [safe fix]" if suggest.safe else ""))
 
 
 @cli.command()

@@ -163,7 +163,9 @@ class Draft:
         for suggest in rule.suggest:
             if suggest.when and not any(word in matched.lower() for word in suggest.when):
                 continue
-            if suggest.shouted and not (matched.isupper() and any(c.isalpha() for c in matched)):
+            if any(word in matched.lower() for word in suggest.unless):
+                continue
+            if suggest.shouted is not None and suggest.shouted != (matched.isupper() and matched.isalpha()):
                 continue
             target = self.target(suggest.target, span)
             if span and target is None:

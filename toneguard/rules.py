@@ -45,7 +45,8 @@ class Suggest:
     target: str = "match"  # what a replace/remove covers: the match, its sentence, or the greeting
     safe: bool = False
     when: tuple[str, ...] = ()  # only for violations whose text contains one of these
-    shouted: bool = False  # only for violations written in capitals ("REALLY")
+    unless: tuple[str, ...] = ()  # not for violations whose text contains one of these
+    shouted: bool | None = None  # only for violations in capitals ("REALLY"), or (false) only for others
 
 
 @dataclass(frozen=True)
@@ -339,7 +340,7 @@ def _suggestions(check: _Checker) -> tuple[Suggest, ...]:
         actions = [a for a in ACTIONS if a in item]
         if len(actions) != 1:
             check.fail(f"give exactly one of {', '.join(ACTIONS)}", where)
-        unknown = set(item) - set(ACTIONS) - {"at", "safe", "when", "target", "shouted"}
+        unknown = set(item) - set(ACTIONS) - {"at", "safe", "when", "unless", "target", "shouted"}
         if unknown:
             check.fail(f"unknown key {sorted(unknown)[0]!r}", where)
         action = actions[0]
@@ -371,7 +372,8 @@ def _suggestions(check: _Checker) -> tuple[Suggest, ...]:
             target=item.get("target", "match"),
             safe=item.get("safe", False),
             when=check.strings(f"{where}.when", item.get("when", [])),
-            shouted=item.get("shouted", False),
+            unless=check.strings(f"{where}.unless", item.get("unless", [])),
+            shouted=item.get("shouted"),
         ))
     return tuple(result)
 
