@@ -11,6 +11,21 @@ from toneguard.config import Settings
 from toneguard.engine import lint_text
 
 REPO = Path(__file__).resolve().parent.parent
+# A small valid rule file; format with id=..., then break one thing to test an error.
+RULE_TEMPLATE = """\
+id: {id}
+extends: existence
+severity: warning
+message: Says "synergy".
+why: Jargon.
+source: {{article: "002", quote: "be specific"}}
+match:
+  phrases: [synergy]
+suggest: [teamwork]
+examples:
+  fires: [Great synergy.]
+  quiet: [Great teamwork.]
+"""
 CORPUS = REPO / "corpus"
 
 

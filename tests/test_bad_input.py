@@ -6,24 +6,11 @@ import time
 
 import pytest
 
+from conftest import RULE_TEMPLATE as RULE
 from toneguard import engine, model
 from toneguard.rules import builtin_rules_dir
 
 LETTER = "Hi Priya,\n\nThank you for the tour of the lab.\n"
-RULE = """\
-id: {id}
-extends: existence
-severity: warning
-message: Says "synergy".
-why: Jargon.
-source: {{article: "002", quote: "be specific"}}
-match:
-  phrases: [synergy]
-suggest: [teamwork]
-examples:
-  fires: [Great synergy.]
-  quiet: [Great teamwork.]
-"""
 HOUSE_RULE = RULE.format(id="house-style")
 WITH_RULES = {".toneguard.yaml": "rule-dirs: [rules]\n", "a.txt": LETTER}
 EMAIL_HEAD = "To: priya@acme.example\nContent-Type: "
@@ -69,7 +56,7 @@ CASES = [
     ("rule: unknown key", house_rule(HOUSE_RULE + "colour: red\n"), ["a.txt"],
      "{dir}/rules/house-style.yaml: rule 'house-style': colour: unknown key (known keys: annotates, budgets, "
      "examples, exceptions, extends, id, keep, match, max, message, scope, severity, source, span, stages, "
-     "suggest, why)"),
+     "suggest, why, words)"),
     ("rule: bad Matcher pattern", house_rule(HOUSE_RULE.replace("phrases: [synergy]", "patterns: [[{LOWR: x}]]")),
      ["a.txt"], "{dir}/rules/house-style.yaml: rule 'house-style': match.patterns[0]: "
                 "[pattern -> 0 -> LOWR] Extra inputs are not permitted"),

@@ -5,20 +5,8 @@ import textwrap
 
 import pytest
 
-GOOD = """\
-id: {id}
-extends: existence
-severity: warning
-message: Says "synergy".
-why: Jargon.
-source: {{article: "002", quote: "be specific"}}
-match:
-  phrases: [synergy]
-suggest: [teamwork]
-examples:
-  fires: [Great synergy.]
-  quiet: [Great teamwork.]
-"""
+from conftest import RULE_TEMPLATE as GOOD
+
 
 
 def write_rule(folder, text, name="house-style.yaml"):
