@@ -1,8 +1,8 @@
 """Every rule's match and exceptions blocks compiled into one set of spaCy matchers.
 
-One PhraseMatcher, one Matcher and one DependencyMatcher hold every pattern of
-every loaded rule, keyed "rule-id/match" or "rule-id/exceptions", so a draft is
-scanned once however many rules there are.
+One PhraseMatcher, one set of token Matchers and one DependencyMatcher hold every
+pattern of every loaded rule, keyed "rule-id/match" or "rule-id/exceptions", so a
+draft is scanned once however many rules there are.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ CheckFactory = Callable[..., Check]
 class Matchers:
     def __init__(self, nlp, rules: Iterable[Rule], checks: dict[str, CheckFactory]):
         self.phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
-        self.tokens = Matcher(nlp.vocab, validate=True)
+        self.tokens = AnchoredMatcher(nlp.vocab)
         self.dependencies = DependencyMatcher(nlp.vocab, validate=True)
         self.checks: dict[str, list[Check]] = {}
         for rule in rules:
@@ -41,7 +41,7 @@ class Matchers:
         for name, matcher in (("patterns", self.tokens), ("dependencies", self.dependencies)):
             for index, pattern in enumerate(spec.get(name, ())):
                 try:
-                    matcher.add(key, [pattern])
+                    matcher.add(key, pattern if matcher is self.tokens else [pattern])
                 except (ValueError, KeyError, TypeError) as error:
                     raise ToneguardError(
                         f"rule '{rule.id}': {block}.{name}[{index}]: {_first_problem(error)}", rule.file
@@ -60,7 +60,7 @@ class Matchers:
         strings = doc.vocab.strings
         for match_id, start, end in self.phrases(doc):
             found[strings[match_id]].append(doc[start:end])
-        for match_id, start, end in self.tokens(doc):
+        for match_id, start, end in self.tokens(doc):  # already deduplicated per key and span
             found[strings[match_id]].append(doc[start:end])
         for match_id, token_ids in self.dependencies(doc) if len(self.dependencies) else ():
             found[strings[match_id]].append(doc[min(token_ids):max(token_ids) + 1])
@@ -68,6 +68,58 @@ class Matchers:
             for check in checks:
                 found[key].extend(check(doc))
         return found
+
+
+_ANCHOR_ATTRS = {"LOWER": "lower_", "LEMMA": "lemma_", "ORTH": "text", "TEXT": "text", "NORM": "norm_"}
+
+
+class AnchoredMatcher:
+    """Token patterns, indexed by the words their first token accepts.
+
+    spaCy's Matcher tries every pattern at every token, and a word list is a Python
+    call each time: a few hundred patterns cost more than the parse. Here a pattern
+    whose first token names its words ({LEMMA: {IN: [waste, ...]}}) is kept once per
+    word, with that word in place of the list, in a small Matcher filed under the
+    word, and that Matcher runs only from where the word occurs to the end of its
+    sentence. Patterns that can start anywhere run over each sentence. Every match
+    lies within one sentence, which is where rules judge them.
+    """
+
+    def __init__(self, vocab):
+        self.vocab = vocab
+        self.validator: Matcher | None = Matcher(vocab, validate=True)  # checks patterns as written
+        self.anywhere = Matcher(vocab)
+        self.by_word: dict[tuple[str, str], Matcher] = {}
+
+    def add(self, key: str, pattern: list[dict]) -> None:
+        self.validator.add(key, [pattern])
+        first = pattern[0]
+        anchor = next(((attr, value) for attr, value in first.items() if attr in _ANCHOR_ATTRS and "OP" not in first
+                       and (isinstance(value, str) or isinstance(value, dict) and set(value) == {"IN"})), None)
+        if anchor is None:
+            self.anywhere.add(key, [pattern])
+            return
+        attr, value = anchor
+        for word in [value] if isinstance(value, str) else dict.fromkeys(value["IN"]):
+            matcher = self.by_word.setdefault((attr, word), Matcher(self.vocab))
+            matcher.add(key, [[{**first, attr: word}, *pattern[1:]]])
+
+    def __len__(self) -> int:
+        return len(self.anywhere) + sum(len(m) for m in self.by_word.values())
+
+    def __call__(self, doc: Doc) -> list[tuple[int, int, int]]:
+        self.validator = None  # every pattern was added (and checked) before the first draft
+        found: set[tuple[int, int, int]] = set()
+        for sentence in doc.sents:
+            runs: dict[tuple[str, str], int] = {}  # anchor -> its first token in this sentence
+            for token in sentence:
+                for attr, name in _ANCHOR_ATTRS.items():
+                    anchor = (attr, getattr(token, name))
+                    if anchor in self.by_word and anchor not in runs:
+                        runs[anchor] = token.i
+            for matcher, start in [(self.anywhere, sentence.start)] + [(self.by_word[a], i) for a, i in runs.items()]:
+                found.update((key, start + s, start + e) for key, s, e in matcher(doc[start:sentence.end]))
+        return sorted(found, key=lambda match: (match[1], match[2]))
 
 
 def _first_problem(error: Exception) -> str:
