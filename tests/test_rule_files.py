@@ -41,3 +41,21 @@ def test_an_extra_rule_folder_adds_rules(cli, workdir):
     run = cli("check", "a.txt", "--select", "house-style")
     assert "warning house-style Says \"synergy\"." in run.out
     assert "→ replace with “teamwork”" in run.out
+
+
+def test_builtin_patterns_pass_spacys_own_validation():
+    """The built-in rules skip spaCy's pattern validation at start-up; this is where it runs."""
+    import spacy
+    from spacy.matcher import DependencyMatcher, Matcher
+
+    from toneguard.engine import cached_rules
+
+    vocab = spacy.blank("en").vocab
+    tokens, dependencies = Matcher(vocab, validate=True), DependencyMatcher(vocab, validate=True)
+    for rule in cached_rules(()).values():
+        assert rule.builtin
+        for block in (rule.match, rule.exceptions, rule.match.get("requires") or {}):
+            for index, pattern in enumerate(block.get("patterns", ())):
+                tokens.add(f"{rule.id}/{index}", [pattern])
+            for index, pattern in enumerate(block.get("dependencies", ())):
+                dependencies.add(f"{rule.id}/{index}", [pattern])

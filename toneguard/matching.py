@@ -41,7 +41,10 @@ class Matchers:
         for name, matcher in (("patterns", self.tokens), ("dependencies", self.dependencies)):
             for index, pattern in enumerate(spec.get(name, ())):
                 try:
-                    matcher.add(key, pattern if matcher is self.tokens else [pattern])
+                    if matcher is self.tokens:
+                        matcher.add(key, pattern, validate=not rule.builtin)
+                    else:
+                        matcher.add(key, [pattern])
                 except (ValueError, KeyError, TypeError) as error:
                     raise ToneguardError(
                         f"rule '{rule.id}': {block}.{name}[{index}]: {_first_problem(error)}", rule.file
@@ -87,12 +90,16 @@ class AnchoredMatcher:
 
     def __init__(self, vocab):
         self.vocab = vocab
-        self.validator: Matcher | None = Matcher(vocab, validate=True)  # checks patterns as written
+        self.validator: Matcher | None = Matcher(vocab, validate=True)  # checks the patterns of rule files
         self.anywhere = Matcher(vocab)
-        self.by_word: dict[tuple[str, str], Matcher] = {}
+        self.by_word: dict[tuple[str, str], list[tuple[str, list[dict]]]] = {}  # (key, pattern) by anchor
+        self.compiled: dict[tuple[str, str], Matcher] = {}  # built when a draft first has the word
 
-    def add(self, key: str, pattern: list[dict]) -> None:
-        self.validator.add(key, [pattern])
+    def add(self, key: str, pattern: list[dict], validate: bool = True) -> None:
+        """File a pattern under its first words; `validate` checks it as written first (the
+        built-in rules' patterns are checked by the test suite instead, for a faster start)."""
+        if validate:
+            self.validator.add(key, [pattern])
         first = pattern[0]
         anchor = next(((attr, value) for attr, value in first.items() if attr in _ANCHOR_ATTRS and "OP" not in first
                        and (isinstance(value, str) or isinstance(value, dict) and set(value) == {"IN"})), None)
@@ -101,11 +108,17 @@ class AnchoredMatcher:
             return
         attr, value = anchor
         for word in [value] if isinstance(value, str) else dict.fromkeys(value["IN"]):
-            matcher = self.by_word.setdefault((attr, word), Matcher(self.vocab))
-            matcher.add(key, [[{**first, attr: word}, *pattern[1:]]])
+            self.by_word.setdefault((attr, word), []).append((key, [{**first, attr: word}, *pattern[1:]]))
 
     def __len__(self) -> int:
-        return len(self.anywhere) + sum(len(m) for m in self.by_word.values())
+        return len(self.anywhere) + sum(map(len, self.by_word.values()))
+
+    def matcher(self, anchor: tuple[str, str]) -> Matcher:
+        if anchor not in self.compiled:
+            matcher = self.compiled[anchor] = Matcher(self.vocab)
+            for key, pattern in self.by_word[anchor]:
+                matcher.add(key, [pattern])
+        return self.compiled[anchor]
 
     def __call__(self, doc: Doc) -> list[tuple[int, int, int]]:
         self.validator = None  # every pattern was added (and checked) before the first draft
@@ -117,7 +130,7 @@ class AnchoredMatcher:
                     anchor = (attr, getattr(token, name))
                     if anchor in self.by_word and anchor not in runs:
                         runs[anchor] = token.i
-            for matcher, start in [(self.anywhere, sentence.start)] + [(self.by_word[a], i) for a, i in runs.items()]:
+            for matcher, start in [(self.anywhere, sentence.start)] + [(self.matcher(a), i) for a, i in runs.items()]:
                 found.update((key, start + s, start + e) for key, s, e in matcher(doc[start:sentence.end]))
         return sorted(found, key=lambda match: (match[1], match[2]))
 

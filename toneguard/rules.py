@@ -76,6 +76,7 @@ class Rule:
     suggest: tuple[Suggest, ...] = ()
     fires: tuple[Example, ...] = ()
     quiet: tuple[Example, ...] = ()
+    builtin: bool = False  # shipped with toneguard: its patterns are validated by the test suite
 
     @property
     def summary(self) -> str:
@@ -436,12 +437,13 @@ def load_file(path: Path) -> Rule:
 def load_rules(extra_dirs: tuple[str, ...] = ()) -> dict[str, Rule]:
     """All rules by id: built-in, then plugins, then the config's folders. Ids must be unique."""
     rules: dict[str, Rule] = {}
-    for directory in [builtin_rules_dir(), *plugin_rules_dirs(), *map(Path, extra_dirs)]:
+    builtin = builtin_rules_dir()
+    for directory in [builtin, *plugin_rules_dirs(), *map(Path, extra_dirs)]:
         if not directory.is_dir():
             raise ToneguardError("rule folder not found", str(directory))
         for name in sorted(os.listdir(directory)):
             if name.endswith((".yaml", ".yml")) and not name.startswith((".", "_")):
-                rule = load_file(directory / name)
+                rule = replace(load_file(directory / name), builtin=directory == builtin)
                 if rule.id in rules:
                     raise ToneguardError(
                         f"duplicate rule id '{rule.id}' (also defined in {rules[rule.id].file})", rule.file
