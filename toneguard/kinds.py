@@ -156,9 +156,10 @@ class Draft:
 
     def suggestions(self, rule: Rule, span: tuple[int, int] | None) -> tuple[Suggestion, ...]:
         """The rule's suggestions that apply here, filled with facts, as edits to the original."""
-        matched = self.original(*span) if span else ""
+        matched = self.letter.body[span[0]:span[1]] if span else ""  # what the rules saw
+        written = self.original(*span) if span and self.letter.offsets.is_shift else matched  # curly quotes kept
         values = {"name": self.facts.name, "company": self.facts.company, "role": self.facts.role,
-                  "match": matched, "match_lower": matched.lower()}
+                  "match": written, "match_lower": written.lower()}
         result = []
         for suggest in rule.suggest:
             if suggest.when and not any(word in matched.lower() for word in suggest.when):
