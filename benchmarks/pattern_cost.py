@@ -31,10 +31,7 @@ def main() -> None:
     docs = list(linter.parse([read_letter(p.read_text(encoding="utf-8"), p.name) for p in paths]))
     costs = []
     for rule in cached_rules(()).values():
-        blocks = {"match": rule.match, "exceptions": rule.exceptions, "requires": rule.match.get("requires") or {}}
-        for block, spec in blocks.items():
-            if "same-as" in spec:
-                continue
+        for block, spec in rule.blocks.items():
             for index, pattern in enumerate(spec.get("patterns", ())):
                 matcher = Matcher(linter.nlp.vocab)
                 matcher.add("x", [pattern])

@@ -54,7 +54,7 @@ def test_builtin_patterns_pass_spacys_own_validation():
     tokens, dependencies = Matcher(vocab, validate=True), DependencyMatcher(vocab, validate=True)
     for rule in cached_rules(()).values():
         assert rule.builtin
-        for block in (rule.match, rule.exceptions, rule.match.get("requires") or {}):
+        for block in rule.blocks.values():
             for index, pattern in enumerate(block.get("patterns", ())):
                 tokens.add(f"{rule.id}/{index}", [pattern])
             for index, pattern in enumerate(block.get("dependencies", ())):

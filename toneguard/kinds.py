@@ -121,12 +121,16 @@ class Draft:
         excepted = {self.sentence_of(s).start for s in self.matches.get(f"{rule.id}/exceptions", ())}
         for other in rule.exceptions.get("rules", ()):
             excepted.update(self.sentence_of(s).start for s in self.hits(self.rules[other]))
-        required = None
-        if "requires" in rule.match:
-            owner = rule.match.get("same-as", rule.id)
-            required = {self.sentence_of(s).start for s in self.matches.get(f"{owner}/requires", ())}
+        owner = rule.match.get("same-as", rule.id)
+        spans = []
+        for name, clause in rule.clauses:
+            found = self.matches.get(f"{owner}/{name}", ())
+            if "requires" in clause:
+                required = {self.sentence_of(s).start for s in self.matches.get(f"{owner}/{name}/requires", ())}
+                found = [s for s in found if self.sentence_of(s).start in required]
+            spans.extend(found)
         kept: list[Span] = []
-        spans = sorted(self.matches.get(rule.match_key, ()), key=lambda s: (s.start, -len(s)))
+        spans.sort(key=lambda s: (s.start, -len(s)))
         for span in spans:
             span = _trimmed(span)
             if span is None or not self.in_scope(span, rule.scope):
@@ -134,8 +138,6 @@ class Draft:
             if rule.annotates != "slots" and any(span.start < s.end and span.end > s.start for s in self.slots):
                 continue
             if self.sentence_of(span).start in excepted:
-                continue
-            if required is not None and self.sentence_of(span).start not in required:
                 continue
             if kept and span.start < kept[-1].end:
                 continue
@@ -261,7 +263,7 @@ def _shorten(draft: Draft, suggest: Suggest, text: str, span, rule) -> Edit | No
     max_sentences = budget.get("sentences", len(sentences))
 
     def carries(sentence: Span, rule_id: str) -> bool:
-        return any(sentence.start <= hit.start < sentence.end for hit in draft.matches.get(f"{rule_id}/match", ()))
+        return any(sentence.start <= hit.start < sentence.end for hit in draft.hits(draft.rules[rule_id]))
 
     # One sentence for each thing the letter must keep, then the rest in order.
     order = [next((s for s in sentences if carries(s, rule_id)), None) for rule_id in rule.keep]

@@ -27,12 +27,8 @@ class Matchers:
         self.dependencies = DependencyMatcher(nlp.vocab, validate=True)
         self.checks: dict[str, list[Check]] = {}
         for rule in rules:
-            blocks = {"match": rule.match, "exceptions": rule.exceptions, "requires": rule.match.get("requires")}
-            if "same-as" in rule.match:  # compiled under the rule it is the same as
-                del blocks["match"], blocks["requires"]
-            for block, spec in blocks.items():
-                if spec:
-                    self._add(nlp, rule, block, spec, checks)
+            for block, spec in rule.blocks.items():
+                self._add(nlp, rule, block, spec, checks)
 
     def _add(self, nlp, rule: Rule, block: str, spec: dict, checks: dict[str, CheckFactory]) -> None:
         key = f"{rule.id}/{block}"
@@ -122,7 +118,11 @@ class AnchoredMatcher:
 
     def __call__(self, doc: Doc) -> list[tuple[int, int, int]]:
         self.validator = None  # every pattern was added (and checked) before the first draft
-        found: set[tuple[int, int, int]] = set()
+        sentence_of = [0] * len(doc)
+        for number, sentence in enumerate(doc.sents):
+            sentence_of[sentence.start:sentence.end] = [number] * len(sentence)
+        # One pass for the patterns that start anywhere, keeping what lies within a sentence.
+        found = {(key, s, e) for key, s, e in self.anywhere(doc) if sentence_of[s] == sentence_of[e - 1]}
         for sentence in doc.sents:
             runs: dict[tuple[str, str], int] = {}  # anchor -> its first token in this sentence
             for token in sentence:
@@ -130,8 +130,8 @@ class AnchoredMatcher:
                     anchor = (attr, getattr(token, name))
                     if anchor in self.by_word and anchor not in runs:
                         runs[anchor] = token.i
-            for matcher, start in [(self.anywhere, sentence.start)] + [(self.matcher(a), i) for a, i in runs.items()]:
-                found.update((key, start + s, start + e) for key, s, e in matcher(doc[start:sentence.end]))
+            for anchor, start in runs.items():
+                found.update((key, start + s, start + e) for key, s, e in self.matcher(anchor)(doc[start:sentence.end]))
         return sorted(found, key=lambda match: (match[1], match[2]))
 
 

@@ -24,7 +24,7 @@ from .report import SEVERITIES
 
 KINDS = ("existence", "required", "metric", "recipients")
 SCOPES = ("content", "greeting", "opening", "body")
-MATCH_KEYS = ("phrases", "patterns", "dependencies", "check", "same-as", "requires", "rules")
+MATCH_KEYS = ("phrases", "patterns", "dependencies", "check", "same-as", "requires", "also", "rules")
 ACTIONS = ("replace", "insert", "remove", "move", "shorten")
 TARGETS = ("match", "sentence", "greeting")
 BUDGET_KEYS = ("words", "sentences", "grade", "ps-exempt")
@@ -83,9 +83,22 @@ class Rule:
         return self.message.split(". ")[0].split(";")[0].rstrip(".")
 
     @property
-    def match_key(self) -> str:
-        """The matcher key holding this rule's hits: its own, or the rule its match is the same as."""
-        return f"{self.match.get('same-as', self.id)}/match"
+    def blocks(self) -> dict[str, dict]:
+        """Every block to compile, by the name its matches are filed under: the match block
+        (with its `requires`), each `also` clause (with its own), and the exceptions. A rule
+        whose match is the same as another's compiles only its exceptions."""
+        blocks = {"exceptions": self.exceptions}
+        if "same-as" not in self.match:
+            for name, clause in self.clauses:
+                blocks[name] = clause
+                blocks[f"{name}/requires"] = clause.get("requires", {})
+        return {name: block for name, block in blocks.items() if block}
+
+    @property
+    def clauses(self) -> list[tuple[str, dict]]:
+        """The match block and its `also` clauses: ways a sentence can match, each with its own
+        `requires`."""
+        return [("match", self.match)] + [(f"also.{i}", c) for i, c in enumerate(self.match.get("also", ()))]
 
     @property
     def needs_entities(self) -> bool:
@@ -208,7 +221,8 @@ def _sources(check: _Checker) -> tuple[tuple[str, str], ...]:
 def _match_block(check: _Checker, key: str) -> dict:
     """phrases / patterns / dependencies / check, or same-as; `requires` (a nested block) keeps
     only matches whose sentence also matches it, as `exceptions` drops those whose sentence does;
-    `rules` in exceptions drops matches in a sentence those rules flag ("thanks" in a bitter one)."""
+    `also` adds more match blocks, each with its own `requires` (a word of contempt counts in a
+    sentence about them); `rules` in exceptions drops matches in a sentence those rules flag."""
     block = check.get(key, dict, {})
     for name, value in block.items():
         where = f"{key}.{name}"
@@ -229,10 +243,18 @@ def _match_block(check: _Checker, key: str) -> dict:
                 check.fail("'rules' belongs in the exceptions block", where)
             check.strings(where, value)
         elif name == "requires":
-            if key != "match":
+            if key != "match" and not key.startswith("match.also"):
                 check.fail("'requires' belongs in the match block", where)
             check.data = {**check.data, where: value}
             _match_block(check, where)
+        elif name == "also":
+            if key != "match" or not isinstance(value, list) or not all(isinstance(c, dict) for c in value):
+                check.fail("'also' is a list of match blocks, in the match block", where)
+            for index, clause in enumerate(value):
+                if {"also", "same-as"} & set(clause):
+                    check.fail("an 'also' clause has no 'also' or 'same-as' of its own", f"{where}[{index}]")
+                check.data = {**check.data, f"{where}[{index}]": clause}
+                _match_block(check, f"{where}[{index}]")
         elif not isinstance(value, list) or not all(
             isinstance(p, list) and p and all(isinstance(t, dict) for t in p) for p in value
         ):
