@@ -58,11 +58,26 @@ def test_the_corpus_is_big_and_varied_enough():
 
 
 @pytest.mark.parametrize("rule", RULE_IDS)
-def test_rule_meets_the_quality_bar(rule):
-    score = _results()["all"][rule]
+def test_rule_meets_the_quality_bar_on_the_tuning_drafts(rule):
+    """The bar is held on the drafts rules are developed against. The held-out drafts are
+    measured and reported (README), never gated: a gate there would invite tuning to them."""
+    score = _results()["tune"][rule]
     problems = "\n".join(f"{kind}: {path}" for path, kind in score.misses)
     assert score.precision >= 0.9 and score.recall >= 0.9, (
         f"{rule}: precision {score.precision:.2f}, recall {score.recall:.2f}\n{problems}")
+
+
+@pytest.mark.parametrize("rule", sorted(quality.sentence_banks()))
+def test_rule_meets_the_quality_bar_on_its_sentence_bank(rule):
+    score = _sentence_results()[rule]
+    problems = "\n".join(f"{kind}: {sentence}" for sentence, kind in score.misses)
+    assert score.precision >= 0.9 and score.recall >= 0.9, (
+        f"{rule}: precision {score.precision:.2f}, recall {score.recall:.2f}\n{problems}")
+
+
+@lru_cache(maxsize=None)
+def _sentence_results():
+    return quality.evaluate_sentences()
 
 
 def _counts(report):
