@@ -69,7 +69,7 @@ class Matchers:
         return found
 
 
-_ANCHOR_ATTRS = {"LOWER": "lower_", "LEMMA": "lemma_", "ORTH": "text", "TEXT": "text", "NORM": "norm_"}
+_ANCHOR_ATTRS = {"LOWER": "lower_", "LEMMA": "lemma_", "ORTH": "text", "NORM": "norm_"}  # TEXT is ORTH
 
 
 class AnchoredMatcher:
@@ -80,7 +80,7 @@ class AnchoredMatcher:
     whose first token names its words ({LEMMA: {IN: [waste, ...]}}) is kept once per
     word, with that word in place of the list, in a small Matcher filed under the
     word, and that Matcher runs only from where the word occurs to the end of its
-    sentence. Patterns that can start anywhere run over each sentence. Every match
+    sentence. Patterns that can start anywhere run once over the draft. Every match
     lies within one sentence, which is where rules judge them.
     """
 
@@ -97,14 +97,16 @@ class AnchoredMatcher:
         if validate:
             self.validator.add(key, [pattern])
         first = pattern[0]
-        anchor = next(((attr, value) for attr, value in first.items() if attr in _ANCHOR_ATTRS and "OP" not in first
+        anchor = next(((attr, value) for attr, value in first.items() if attr in (*_ANCHOR_ATTRS, "TEXT")
+                       and "OP" not in first
                        and (isinstance(value, str) or isinstance(value, dict) and set(value) == {"IN"})), None)
         if anchor is None:
             self.anywhere.add(key, [pattern])
             return
         attr, value = anchor
         for word in [value] if isinstance(value, str) else dict.fromkeys(value["IN"]):
-            self.by_word.setdefault((attr, word), []).append((key, [{**first, attr: word}, *pattern[1:]]))
+            filed = ("ORTH" if attr == "TEXT" else attr, word)
+            self.by_word.setdefault(filed, []).append((key, [{**first, attr: word}, *pattern[1:]]))
 
     def __len__(self) -> int:
         return len(self.anywhere) + sum(map(len, self.by_word.values()))
