@@ -1,7 +1,8 @@
 """What a newcomer relies on: the console script works from anywhere, the rules ship
-inside the package, and the README's rule table matches the rules."""
+inside the package, and the README's rule table and quick-start output match a real run."""
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -37,3 +38,11 @@ def test_readme_rule_table_matches_the_rules():
     readme = (REPO / "README.md").read_text()
     table = dict(re.findall(r"^\| `([a-z-]+)` \| (error|warning|info) \|", readme, re.M))
     assert table == {rule_id: rule.severity for rule_id, rule in cached_rules(()).items()}
+
+
+def test_readme_quick_start_output_is_what_a_run_prints():
+    readme = (REPO / "README.md").read_text()
+    shown = re.search(r"The first command prints[^\n]*\n\n```text\n(.*?)```", readme, re.S).group(1)
+    result = subprocess.run([_script(), "check", "corpus/examples/seed-000-sample.txt"], cwd=REPO,
+                            capture_output=True, text=True, timeout=120, env={**os.environ, "NO_COLOR": "1"})
+    assert (result.returncode, result.stdout) == (1, shown)
