@@ -29,6 +29,7 @@ class Matchers:
         for rule in rules:
             for block, spec in rule.blocks.items():
                 self._add(nlp, rule, block, spec, checks)
+        self.tokens.validator = None  # every pattern is in and checked; it holds them all a second time
 
     def _add(self, nlp, rule: Rule, block: str, spec: dict, checks: dict[str, CheckFactory]) -> None:
         key = f"{rule.id}/{block}"
@@ -119,7 +120,6 @@ class AnchoredMatcher:
         return self.compiled[anchor]
 
     def __call__(self, doc: Doc) -> list[tuple[int, int, int]]:
-        self.validator = None  # every pattern was added (and checked) before the first draft
         sentence_of = [0] * len(doc)
         for number, sentence in enumerate(doc.sents):
             sentence_of[sentence.start:sentence.end] = [number] * len(sentence)
