@@ -28,6 +28,8 @@ def lint_options(command):
         click.option("--select", metavar="IDS", help="Only these rules (comma-separated ids)."),
         click.option("--ignore", metavar="IDS", help="Skip these rules (comma-separated ids)."),
         click.option("--model", metavar="NAME", help="An installed spaCy pipeline to use."),
+        click.option("--tone-model/--no-tone-model", default=None,
+                     help="Let the trained tone model judge the tone rules (default: on)."),
         click.option("--config", "config_path", type=click.Path(dir_okay=False),
                      help="Use this config file instead of searching for one."),
         click.option("--isolated", is_flag=True, help="Ignore all config files."),
@@ -39,10 +41,10 @@ def lint_options(command):
     return command
 
 
-def _overrides(select, ignore, model):
+def _overrides(select, ignore, model, tone_model=None):
     from .config import Settings
 
-    return Settings(select=_ids(select), ignore=_ids(ignore) or (), model=model)
+    return Settings(select=_ids(select), ignore=_ids(ignore) or (), model=model, tone_model=tone_model)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -60,7 +62,7 @@ def cli():
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: on a terminal).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Processes for big runs (default: one per core from 128 drafts up).")
-def check(paths, stage, select, ignore, model, config_path, isolated, stdin_filename,
+def check(paths, stage, select, ignore, model, tone_model, config_path, isolated, stdin_filename,
           output_format, fail_on, color, jobs):
     """Lint drafts: files, folders (searched for .txt, .md, .eml) or - for stdin.
 
@@ -77,7 +79,7 @@ def check(paths, stage, select, ignore, model, config_path, isolated, stdin_file
                     errors=sys.stderr)
     if output_format == "sarif":
         output.rules = _rules()
-    reports = lint_paths(paths, stage=stage, overrides=_overrides(select, ignore, model),
+    reports = lint_paths(paths, stage=stage, overrides=_overrides(select, ignore, model, tone_model),
                          config=config_path, isolated=isolated, stdin_name=stdin_filename, jobs=jobs)
     reports = _with_progress(reports, paths)
     threshold = fail_on or _configured_fail_on(paths, config_path, isolated)
@@ -140,7 +142,7 @@ def _rules():
 @lint_options
 @click.option("--diff", is_flag=True, help="Print what would change as a unified diff; write nothing.")
 @click.option("--quiet", "-q", is_flag=True, help="Report nothing but errors.")
-def fix(paths, stage, select, ignore, model, config_path, isolated, stdin_filename, diff, quiet):
+def fix(paths, stage, select, ignore, model, tone_model, config_path, isolated, stdin_filename, diff, quiet):
     """Apply the suggestions marked safe, in place (atomically) or, for -, to stdout.
 
     Other findings are listed, not applied. With -, the whole text is printed, fixed
@@ -153,7 +155,7 @@ def fix(paths, stage, select, ignore, model, config_path, isolated, stdin_filena
     from .formats import Output, emit_text
 
     filter_mode = list(paths) == ["-"] and not diff
-    results = fix_paths(list(paths), write=not diff, stage=stage, overrides=_overrides(select, ignore, model),
+    results = fix_paths(list(paths), write=not diff, stage=stage, overrides=_overrides(select, ignore, model, tone_model),
                         config=config_path, isolated=isolated, stdin_name=stdin_filename)
     # As a filter the text is the output; everything else goes to stderr.
     notes = sys.stderr if filter_mode else sys.stdout
@@ -208,11 +210,29 @@ def explain(rule_id):
              "Why it matters:", wrap(rule.why), "", "Where the advice comes from:"]
     for article, quote in rule.sources:
         lines.append(f"  seed article {article}" + (f": “{' '.join(quote.split())}”" if quote else ""))
-    lines += ["", "Applies at: " + ", ".join(rule.stages), "", "Fires on:"]
+    lines += ["", "Applies at: " + ", ".join(rule.stages)]
+    lines += _tone_model_lines(rule)
+    lines += ["", "Fires on:"]
     lines += [wrap(example.text) for example in rule.fires]
     lines += ["", "Stays quiet on:"] + [wrap(example.text) for example in rule.quiet]
     lines += ["", "Suggested rewrites:"] + [f"  {_describe(suggest)}" for suggest in rule.suggest]
     click.echo("\n".join(lines))
+
+
+def _tone_model_lines(rule) -> list[str]:
+    """How the rule listens to the trained tone model, in words, with the numbers it uses."""
+    conditions = rule.model_conditions
+    if not conditions:
+        return []
+    lines = ["", "Listens to the tone model (trained on labelled letters, see training/CARD.md):"]
+    for block, condition in conditions:
+        label = condition["label"].replace("_", " ")
+        score = f"under {condition['below']:.2f}" if "below" in condition else f"{condition['threshold']:.2f} or more"
+        effect = "is left alone" if block == "exceptions" else "counts too"
+        lines.append(f"  a sentence the model scores {score} as “{label}” {effect}")
+    lines.append(f"  Change how sure it must be with `rules: {{{rule.id}: {{threshold: 0.7}}}}` in the config;")
+    lines.append("  `tone-model: false` (or --no-tone-model) turns the model off and leaves the patterns.")
+    return lines
 
 
 _FIELDS = {"name": "<their name>", "company": "<the company>", "role": "<the role>",

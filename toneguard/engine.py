@@ -48,10 +48,10 @@ class Paragraph(NamedTuple):
 
 
 class Linter:
-    def __init__(self, model: str | None, rule_dirs: tuple[str, ...], entities: bool):
+    def __init__(self, model: str | None, rule_dirs: tuple[str, ...], entities: bool, tone: bool):
         self.rules = cached_rules(rule_dirs)
         name = resolve_model(model)
-        self.nlp = load_pipeline(name, () if entities else ("ner",))
+        self.nlp = load_pipeline(name, () if entities else ("ner",), tone)
         self.matchers = Matchers(self.nlp, self.rules.values(), available_checks())
         self.annotators = [r for r in self.rules.values() if r.annotates == "slots"]
         self.parsed: dict[Paragraph, Doc] = {}  # least recently used first
@@ -107,7 +107,7 @@ class Linter:
         matches = self.matchers(doc)
         slots = [span for rule in self.annotators for span in matches.get(f"{rule.id}/match", ())]
         lines = LineIndex(letter.source)
-        draft = Draft(letter, doc, matches, slots, stage, settings.budgets, self.rules)
+        draft = Draft(letter, doc, matches, slots, stage, settings, self.rules)
         violations = []
         for rule in settings.selected(self.rules, letter.settings):
             if stage not in rule.stages:
@@ -138,8 +138,8 @@ def cached_rules(rule_dirs: tuple[str, ...]) -> dict[str, Rule]:
 
 
 @functools.lru_cache(maxsize=4)
-def _linter(model: str | None, rule_dirs: tuple[str, ...], entities: bool) -> Linter:
-    return Linter(model, rule_dirs, entities)
+def _linter(model: str | None, rule_dirs: tuple[str, ...], entities: bool, tone: bool) -> Linter:
+    return Linter(model, rule_dirs, entities, tone)
 
 
 def linter_for(settings: Settings) -> Linter:
@@ -149,7 +149,8 @@ def linter_for(settings: Settings) -> Linter:
     selected = settings.selected(rules)
     consulted = [rules[other] for rule in selected for other in rule.exceptions.get("rules", ())]
     entities = any(rule.needs_entities for rule in selected + consulted)
-    return _linter(settings.model, settings.rule_dirs, entities)
+    tone = settings.tone_model is not False and any(rule.needs_tone for rule in selected + consulted)
+    return _linter(settings.model, settings.rule_dirs, entities, tone)
 
 
 # --- the public flow ---------------------------------------------------------------
