@@ -3,7 +3,11 @@ and the machine formats must validate against their published schemas."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import subprocess
+from urllib.parse import unquote
 
 import jsonschema
 import pytest
@@ -14,6 +18,9 @@ REPORT_SCHEMA = json.loads((REPO / "toneguard" / "schema" / "report-v1.schema.js
 # The OASIS SARIF 2.1.0 schema (final, "rtm.5"), as published in @microsoft/jest-sarif.
 SARIF_SCHEMA = json.loads((REPO / "tests" / "data" / "sarif-2.1.0.schema.json").read_text())
 DRAFT = "Hi Priya,\n\nThanks for nothing!! I REALLY wanted the analyst role.\n\nJane\n"
+# Checks "format": "uri-reference" by RFC 3986 (with rfc3986-validator installed).
+FORMATS = jsonschema.FormatChecker()
+MULTITOOL = "@microsoft/sarif-multitool@5.7.0"
 
 
 @pytest.fixture
@@ -65,7 +72,7 @@ def test_text_gives_each_finding_its_place_and_rewrites(cli, drafts, contract):
 
 def test_sarif_is_valid_sarif_2_1_0_with_the_same_results(cli, drafts, contract):
     sarif = json.loads(run_format(cli, drafts, "sarif"))
-    jsonschema.validate(sarif, SARIF_SCHEMA)
+    jsonschema.validate(sarif, SARIF_SCHEMA, format_checker=FORMATS)
     run = sarif["runs"][0]
     assert {rule["id"] for rule in run["tool"]["driver"]["rules"]} >= {v["rule"] for _, v in findings(contract)}
     level = {"error": "error", "warning": "warning", "info": "note"}
@@ -93,3 +100,47 @@ def test_github_annotations_carry_the_same_places(cli, drafts, contract):
          v["rule"]) for path, v in findings(contract)]
     for (*_, message), (_, v) in zip(parsed, findings(contract)):
         assert message.startswith(v["message"])
+
+
+def sarif_uris(sarif: dict) -> set[str]:
+    results = sarif["runs"][0]["results"]
+    return ({r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}
+            | {c["artifactLocation"]["uri"] for r in results for f in r.get("fixes", ()) for c in f["artifactChanges"]})
+
+
+@pytest.fixture
+def awkward_names(workdir):
+    """A relative and an absolute path that are not URI references as they stand."""
+    (workdir / "my draft 100%.txt").write_text(DRAFT)
+    (workdir / "sub dir").mkdir()
+    (workdir / "sub dir" / "a:b#c.txt").write_text(DRAFT)
+    return ["my draft 100%.txt", str(workdir / "sub dir" / "a:b#c.txt")]
+
+
+def test_sarif_uris_are_percent_encoded_uri_references(cli, workdir, awkward_names):
+    assert "uri-reference" in FORMATS.checkers  # otherwise the format check below checks nothing
+    run = cli("check", "--format", "sarif", *awkward_names)
+    sarif = json.loads(run.out)
+    jsonschema.validate(sarif, SARIF_SCHEMA, format_checker=FORMATS)
+    absolute = "file://" + str(workdir).replace(" ", "%20") + "/sub%20dir/a%3Ab%23c.txt"
+    assert sarif_uris(sarif) == {"my%20draft%20100%25.txt", absolute}
+    assert unquote(absolute.removeprefix("file://")) == awkward_names[1]
+
+
+@pytest.mark.slow
+def test_sarif_passes_microsofts_sarif_multitool(cli, workdir, awkward_names, request):
+    """The SARIF SDK's own validator (a self-contained .NET build, from the npm registry)."""
+    if shutil.which("npm") is None:
+        pytest.skip("npm is not installed")
+    tools = request.config.cache.mkdir("sarif-multitool")
+    subprocess.run(["npm", "install", "--prefix", str(tools), "--no-save", "--no-audit", "--no-fund", MULTITOOL],
+                   check=True, capture_output=True, timeout=600)
+    binary = subprocess.run(["node", "-p", "require('@microsoft/sarif-multitool')"], cwd=tools, check=True,
+                            capture_output=True, text=True).stdout.strip()
+    os.chmod(binary, 0o755)  # npm may not run the package's own chmod step
+    (workdir / "report.sarif").write_text(cli("check", "--format", "sarif", *awkward_names).out)
+    validation = subprocess.run([binary, "validate", "report.sarif", "--output", "validation.sarif",
+                                 "--log", "ForceOverwrite"], cwd=workdir, capture_output=True, text=True, timeout=300)
+    problems = json.loads((workdir / "validation.sarif").read_text(encoding="utf-8-sig"))["runs"][0]["results"]
+    assert [(p["ruleId"], p["message"]) for p in problems] == [], validation.stdout
+    assert validation.returncode == 0, validation.stdout

@@ -7,9 +7,12 @@ re-parses anything. Installed packages add formats through the
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Callable, Iterable, TextIO
+from urllib.parse import quote
 
 import click
 
@@ -160,17 +163,26 @@ def emit_github(reports: Iterable[Report], output: Output) -> None:
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
+def artifact_uri(path: str) -> str:
+    """A path as SARIF wants it, a URI reference (RFC 3986): percent-encoded, with forward
+    slashes, and absolute paths as file:// URIs. Bytes of a name that is not UTF-8 stay exact."""
+    if os.path.isabs(path):
+        return Path(path).as_uri()
+    return quote(os.fsencode(path.replace(os.sep, "/")), safe="/")
+
+
 def emit_sarif(reports: Iterable[Report], output: Output) -> None:
     level = {"error": "error", "warning": "warning", "info": "note"}
     results = []
     for report in _counted(reports, output):
+        uri = artifact_uri(report.path)
         for v in report.violations:
             result = {
                 "ruleId": v.rule,
                 "level": level[v.severity],
                 "message": {"text": v.message},
                 "locations": [{"physicalLocation": {
-                    "artifactLocation": {"uri": report.path.replace("\\", "/")},
+                    "artifactLocation": {"uri": uri},
                     "region": {"startLine": v.line, "startColumn": v.column,
                                "endLine": v.end_line, "endColumn": v.end_column,
                                "charOffset": v.start, "charLength": v.end - v.start,
@@ -181,7 +193,7 @@ def emit_sarif(reports: Iterable[Report], output: Output) -> None:
                 result["fixes"] = [{
                     "description": {"text": describe(s, v)},
                     "artifactChanges": [{
-                        "artifactLocation": {"uri": report.path.replace("\\", "/")},
+                        "artifactLocation": {"uri": uri},
                         "replacements": [{"deletedRegion": {"charOffset": s.start, "charLength": s.end - s.start},
                                           "insertedContent": {"text": s.text}}],
                     }],
