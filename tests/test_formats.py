@@ -144,3 +144,28 @@ def test_sarif_passes_microsofts_sarif_multitool(cli, workdir, awkward_names, re
     problems = json.loads((workdir / "validation.sarif").read_text(encoding="utf-8-sig"))["runs"][0]["results"]
     assert [(p["ruleId"], p["message"]) for p in problems] == [], validation.stdout
     assert validation.returncode == 0, validation.stdout
+
+
+def test_offsets_count_the_text_after_a_byte_order_mark_in_json_sarif_and_fix(cli, workdir):
+    path = workdir / "bom.txt"
+    path.write_bytes(b"\xef\xbb\xbf" + DRAFT.replace("\n", "\r\n").encode())
+    data = path.read_bytes()
+    report = json.loads(cli("check", "--format", "json", "bom.txt").out)
+    violations = report["files"][0]["violations"]
+    assert violations
+    without_mark, with_mark = data.decode("utf-8-sig"), data.decode("utf-8")
+    for v in violations:  # as documented: exact in the text after the mark, one further on with it
+        assert without_mark[v["start"]:v["end"]] == v["text"] == with_mark[v["start"] + 1:v["end"] + 1]
+    sarif = json.loads(cli("check", "--format", "sarif", "bom.txt").out)
+    assert [r["locations"][0]["physicalLocation"]["region"]["charOffset"] for r in sarif["runs"][0]["results"]] == [
+        v["start"] for v in violations]
+    assert json.loads(cli("check", "--format", "json", "-", stdin=data).out)["files"][0]["violations"] == violations
+    # The safe suggestions applied at those offsets give what `toneguard fix` writes.
+    safe = sorted((s for v in violations for s in v["suggestions"] if s["safe"]), key=lambda s: -s["start"])
+    expected = without_mark
+    for suggestion in safe:
+        expected = expected[:suggestion["start"]] + suggestion["text"] + expected[suggestion["end"]:]
+    assert len(safe) == 2 and cli("fix", "bom.txt").code == 0
+    assert path.read_bytes() == b"\xef\xbb\xbf" + expected.encode()
+    readme = (REPO / "README.md").read_text(encoding="utf-8").split("## JSON output", 1)[1].split("\n## ", 1)[0]
+    assert "byte-order mark" in readme and 'encoding="utf-8-sig"' in readme
