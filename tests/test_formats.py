@@ -169,3 +169,13 @@ def test_offsets_count_the_text_after_a_byte_order_mark_in_json_sarif_and_fix(cl
     assert path.read_bytes() == b"\xef\xbb\xbf" + expected.encode()
     readme = (REPO / "README.md").read_text(encoding="utf-8").split("## JSON output", 1)[1].split("\n## ", 1)[0]
     assert "byte-order mark" in readme and 'encoding="utf-8-sig"' in readme
+
+
+def test_github_annotations_have_no_columns_for_a_finding_across_lines(cli, workdir):
+    (workdir / "a.txt").write_text("Hi Priya,\n\nThank you for the tour. I guess you found\nsomeone cheaper.\n\nJane\n")
+    findings = json.loads(cli("check", "--format", "json", "a.txt").out)["files"][0]["violations"]
+    across = [v for v in findings if v["line"] != v["end_line"]]
+    assert [v["rule"] for v in across] == ["bitterness"]
+    out = cli("check", "--format", "github", "a.txt").out.splitlines()
+    assert out[[v["rule"] for v in findings].index("bitterness")] == (
+        "::error file=a.txt,line=3,endLine=4,title=toneguard bitterness::" + across[0]["message"] + " Suggestion: " + across[0]["suggestions"][0]["text"])

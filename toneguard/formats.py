@@ -151,9 +151,11 @@ def emit_github(reports: Iterable[Report], output: Output) -> None:
     level = {"error": "error", "warning": "warning", "info": "notice"}
     for report in _counted(reports, output):
         for v in report.violations:
+            # GitHub takes columns only for a finding on one line.
+            columns = (("col", v.column), ("endColumn", v.end_column)) if v.line == v.end_line else ()
             props = ",".join(f"{key}={_escape(str(value), True)}" for key, value in (
-                ("file", report.path), ("line", v.line), ("col", v.column),
-                ("endLine", v.end_line), ("endColumn", v.end_column), ("title", f"toneguard {v.rule}")))
+                ("file", report.path), ("line", v.line), *columns[:1], ("endLine", v.end_line), *columns[1:],
+                ("title", f"toneguard {v.rule}")))
             hint = f" Suggestion: {v.suggestions[0].text.strip()}" if v.suggestions and v.suggestions[0].text else ""
             output.stream.write(f"::{level[v.severity]} {props}::{_escape(v.message + hint)}\n")
 
