@@ -12,7 +12,7 @@ from urllib.parse import unquote
 import jsonschema
 import pytest
 
-from conftest import REPO
+from conftest import REPO, RULE_TEMPLATE as RULE
 
 REPORT_SCHEMA = json.loads((REPO / "toneguard" / "schema" / "report-v1.schema.json").read_text())
 # The OASIS SARIF 2.1.0 schema (final, "rtm.5"), as published in @microsoft/jest-sarif.
@@ -179,3 +179,28 @@ def test_github_annotations_have_no_columns_for_a_finding_across_lines(cli, work
     out = cli("check", "--format", "github", "a.txt").out.splitlines()
     assert out[[v["rule"] for v in findings].index("bitterness")] == (
         "::error file=a.txt,line=3,endLine=4,title=toneguard bitterness::" + across[0]["message"] + " Suggestion: " + across[0]["suggestions"][0]["text"])
+
+
+FINDING_LINE = re.compile(r"\S+:\d+:\d+: (error|warning|info) [a-z-]+ \S.*")
+LONG_LETTER = "Hi Priya,\n\n" + "\n\n".join(
+    " ".join(f"{opening} the tour of the lab number {n} on Tuesday, with its {n} teams." for n in range(3))
+    for opening in ("Thank you for", "I enjoyed", "Please keep me in mind after")) + "\n\nJane\n"
+
+
+def test_text_output_keeps_each_finding_on_one_line(cli, workdir):
+    """A custom rule's message and too-long's rewrite across paragraphs hold line breaks."""
+    (workdir / ".toneguard.yaml").write_text("rule-dirs: [rules]\n")
+    (workdir / "rules").mkdir()
+    (workdir / "rules" / "house-style.yaml").write_text(RULE.format(id="house-style").replace(
+        'message: Says "synergy".', 'message: |\n  Says "synergy".\n  Say what you mean instead.'))
+    (workdir / "a.txt").write_text(LONG_LETTER.replace("with its", "with its synergy and its", 1))
+    findings = json.loads(cli("check", "--format", "json", "a.txt").out)["files"][0]["violations"]
+    multiline = {v["rule"] for v in findings if "\n" in v["message"] + "".join(s["text"] for s in v["suggestions"])}
+    assert multiline == {"house-style", "too-long"}
+    out = cli("check", "a.txt").out.splitlines()
+    assert [line for line in out[:-1] if not line.startswith("    → ")] == [
+        line for line in out if FINDING_LINE.fullmatch(line)]
+    assert len([line for line in out if FINDING_LINE.fullmatch(line)]) == len(findings)
+    assert "house-style Says \"synergy\".⏎Say what you mean instead.\n" in "\n".join(out)
+    assert "with its 2 teams.⏎⏎I enjoyed" in "\n".join(out)
+    assert out[-1].startswith("Found ")

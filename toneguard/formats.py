@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -74,6 +75,13 @@ def _counted(reports: Iterable[Report], output: Output) -> Iterable[Report]:
 # --- text -----------------------------------------------------------------------
 
 _COLORS = {"error": "red", "warning": "yellow", "info": "blue"}
+_LINE_BREAKS = re.compile(r"\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """Text for a line of its own: a line break in a message or a rewrite shows as ⏎, so each
+    finding stays one line (what editors' error formats and `grep` read)."""
+    return _LINE_BREAKS.sub("⏎", text)
 
 
 def describe(suggestion: Suggestion, violation: Violation) -> str:
@@ -98,9 +106,9 @@ def emit_text(reports: Iterable[Report], output: Output) -> None:
         for v in report.violations:
             location = style(f"{report.path}:{v.line}:{v.column}:", bold=True)
             severity = style(v.severity, fg=_COLORS[v.severity], bold=True)
-            echo(f"{location} {severity} {style(v.rule, dim=True)} {v.message}")
+            echo(f"{location} {severity} {style(v.rule, dim=True)} {one_line(v.message)}")
             for suggestion in v.suggestions:
-                echo(f"    {style('→', fg='green')} {describe(suggestion, v)}")
+                echo(f"    {style('→', fg='green')} {one_line(describe(suggestion, v))}")
     echo(summary(output.tally))
 
 
