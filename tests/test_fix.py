@@ -2,6 +2,7 @@
 and mode, idempotent, and a filter mode for editors."""
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -125,3 +126,17 @@ def test_filter_mode_gives_the_text_back_unchanged_on_an_error(cli, workdir):
 def test_filter_mode_keeps_the_byte_order_mark(cli, workdir):
     run = cli("fix", "-", stdin=b"\xef\xbb\xbf" + LOUD.encode())
     assert run.code == 0 and run.out == "\ufeff" + FIXED
+
+
+def test_check_calls_a_draft_fixable_only_when_fix_will_rewrite_it(cli, workdir):
+    head = "To: priya@acme.example\nContent-Type: text/plain; charset=utf-8\n"
+    body = "\nHi Priya,\n\nThank you for the tour of the lab=21=21 Please keep me in mind.\n\nJane\n"
+    (workdir / "encoded.eml").write_text(head + "Content-Transfer-Encoding: quoted-printable\n" + body)
+    (workdir / "plain.eml").write_text(head + body.replace("=21=21", "!!"))
+    for name, fixable in (("encoded.eml", False), ("plain.eml", True)):
+        run = cli("check", "--fail-on", "error", name)
+        assert "error" not in run.out and "raw-emotion" in run.out, run
+        assert ("[safe fix]" in run.out, "1 fixable with `toneguard fix`" in run.out) == (fixable, fixable)
+        report = json.loads(cli("check", "--format", "json", name).out)
+        assert [s["safe"] for v in report["files"][0]["violations"] for s in v["suggestions"]] == [fixable]
+        assert cli("fix", name).code == (0 if fixable else 2)

@@ -65,6 +65,7 @@ Emitter = Callable[[Iterable[Report], Output], None]
 def _counted(reports: Iterable[Report], output: Output) -> Iterable[Report]:
     """Tally every report and send read errors to stderr; yield the ones that were linted."""
     for report in reports:
+        report = report.as_shown()
         output.tally.count(report)
         if report.error:
             output.error(report)

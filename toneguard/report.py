@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 SEVERITIES = ("info", "warning", "error")
 
@@ -47,6 +47,14 @@ class Report:
     error: str | None = None
     source: str = field(default="", repr=False, compare=False)
     editable: bool = field(default=True, repr=False, compare=False)  # suggestions apply to the file as is
+
+    def as_shown(self) -> "Report":
+        """The report as output shows it: a draft `fix` will not rewrite (decoded from an
+        e-mail) has no safe suggestion, so nothing calls it fixable."""
+        if self.editable:
+            return self
+        return replace(self, violations=tuple(
+            replace(v, suggestions=tuple(replace(s, safe=False) for s in v.suggestions)) for v in self.violations))
 
     def at_or_above(self, severity: str) -> list[Violation]:
         rank = severity_rank(severity)
