@@ -80,9 +80,8 @@ def check(paths, stage, select, ignore, model, config_path, isolated, stdin_file
     reports = lint_paths(paths, stage=stage, overrides=_overrides(select, ignore, model),
                          config=config_path, isolated=isolated, stdin_name=stdin_filename, jobs=jobs)
     reports = _with_progress(reports, paths)
-    threshold = fail_on or _configured_fail_on(paths, config_path, isolated)
     failing = []
-    formats[output_format](_watch(reports, threshold, failing), output)
+    formats[output_format](_watch(reports, fail_on, failing), output)
     if output.tally.errors:
         sys.exit(ExitCode.ERROR)
     sys.exit(ExitCode.FINDINGS if failing else ExitCode.OK)
@@ -106,19 +105,13 @@ def _with_progress(reports, paths):
     return held
 
 
-def _watch(reports, threshold, failing):
-    """Pass reports through, noting those with findings at or above the threshold."""
+def _watch(reports, fail_on, failing):
+    """Pass reports through, noting those with findings at or above the threshold: the
+    --fail-on flag, else the `fail-on` of the config that applied to the draft."""
     for report in reports:
-        if report.at_or_above(threshold):
+        if report.at_or_above(fail_on or report.fail_on or "warning"):
             failing.append(report.path)
         yield report
-
-
-def _configured_fail_on(paths, config_path, isolated) -> str:
-    from .config import settings_for
-
-    first = next((p for p in paths), "-")
-    return settings_for(first if os.path.exists(first) else "-", config_path, isolated).fail_on or "warning"
 
 
 def _use_color(flag: bool | None) -> bool:

@@ -125,7 +125,8 @@ class Linter:
                     text=letter.source[finding.start:finding.end], suggestions=finding.suggestions,
                 ))
         violations.sort(key=lambda v: (v.start, v.end, v.rule))
-        return Report(letter.path, tuple(violations), source=letter.source, editable=letter.offsets.is_shift)
+        return Report(letter.path, tuple(violations), fail_on=settings.fail_on, source=letter.source,
+                      editable=letter.offsets.is_shift)
 
 
 def _suppressed(letter: Letter, rule_id: str, offset: int) -> bool:
