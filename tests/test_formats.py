@@ -138,7 +138,8 @@ def test_sarif_passes_microsofts_sarif_multitool(cli, workdir, awkward_names, re
     binary = subprocess.run(["node", "-p", "require('@microsoft/sarif-multitool')"], cwd=tools, check=True,
                             capture_output=True, text=True).stdout.strip()
     os.chmod(binary, 0o755)  # npm may not run the package's own chmod step
-    (workdir / "report.sarif").write_text(cli("check", "--format", "sarif", *awkward_names).out)
+    (workdir / "not utf-8.txt").write_bytes("Merci, Chlo\xe9".encode("latin-1"))  # a notification, too
+    (workdir / "report.sarif").write_text(cli("check", "--format", "sarif", *awkward_names, "not utf-8.txt").out)
     validation = subprocess.run([binary, "validate", "report.sarif", "--output", "validation.sarif",
                                  "--log", "ForceOverwrite"], cwd=workdir, capture_output=True, text=True, timeout=300)
     problems = json.loads((workdir / "validation.sarif").read_text(encoding="utf-8-sig"))["runs"][0]["results"]
@@ -204,3 +205,44 @@ def test_text_output_keeps_each_finding_on_one_line(cli, workdir):
     assert "house-style Says \"synergy\".⏎Say what you mean instead.\n" in "\n".join(out)
     assert "with its 2 teams.⏎⏎I enjoyed" in "\n".join(out)
     assert out[-1].startswith("Found ")
+
+
+@pytest.fixture
+def broken(workdir):
+    """A bitter draft, an unreadable one, and one under a config naming an unknown rule."""
+    (workdir / "letters" / "strict").mkdir(parents=True)
+    (workdir / "letters" / "a.txt").write_text(DRAFT)
+    (workdir / "letters" / "b.txt").write_bytes("Merci, Chlo\xe9".encode("latin-1"))
+    (workdir / "letters" / "strict" / ".toneguard.yaml").write_text("select: [rudeness]\n")
+    (workdir / "letters" / "strict" / "c.txt").write_text(DRAFT)
+    config = workdir.resolve() / "letters" / "strict" / ".toneguard.yaml"
+    return {"letters/b.txt": "letters/b.txt: not UTF-8 text (byte 0xe9 at offset 11)",
+            "letters/strict/c.txt": f"{config}: select: unknown rule 'rudeness' (see `toneguard rules`)"}
+
+
+def test_errors_are_in_every_format_and_the_summary_names_a_broken_config(cli, broken):
+    stderr = "".join(f"toneguard: {message}\n" for message in broken.values())
+    text = cli("check", "letters")
+    assert (text.code, text.err) == (2, stderr)
+    assert re.fullmatch(r"Found \d+ problems \(.+\) in 1 of 1 draft; 1 could not be read; 1 not linted because "
+                        r"of a configuration error\.( \d+ fixable with `toneguard fix`\.)?", text.out.splitlines()[-1])
+    report = json.loads(cli("check", "--format", "json", "letters").out)
+    jsonschema.validate(report, REPORT_SCHEMA)
+    assert [f["path"] for f in report["files"]] == ["letters/a.txt"]
+    assert report["errors"] == [{"path": path, "message": message} for path, message in broken.items()]
+    sarif = json.loads(cli("check", "--format", "sarif", "letters").out)
+    jsonschema.validate(sarif, SARIF_SCHEMA, format_checker=FORMATS)
+    [invocation] = sarif["runs"][0]["invocations"]
+    assert invocation["executionSuccessful"] is False
+    assert [(n["level"], n["message"]["text"], n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"])
+            for n in invocation["toolExecutionNotifications"]] == [
+        ("error", message, path) for path, message in broken.items()]
+    github = cli("check", "--format", "github", "letters")
+    assert github.code == 2 and github.out.splitlines()[-2:] == [
+        f"::error file={path},title=toneguard::{message}" for path, message in broken.items()]
+
+
+def test_a_clean_run_says_so_in_json_and_sarif(cli, drafts):
+    assert json.loads(run_format(cli, drafts, "json"))["errors"] == []
+    [invocation] = json.loads(run_format(cli, drafts, "sarif"))["runs"][0]["invocations"]
+    assert invocation == {"executionSuccessful": True, "toolExecutionNotifications": []}

@@ -76,7 +76,7 @@ def check(paths, stage, select, ignore, model, config_path, isolated, stdin_file
     output = Output(stream=sys.stdout, color=_use_color(color),
                     errors=sys.stderr)
     if output_format == "sarif":
-        output.rules = _rules()
+        output.rules = _rules(tolerant=True)
     reports = lint_paths(paths, stage=stage, overrides=_overrides(select, ignore, model),
                          config=config_path, isolated=isolated, stdin_name=stdin_filename, jobs=jobs)
     reports = _with_progress(reports, paths)
@@ -122,11 +122,18 @@ def _use_color(flag: bool | None) -> bool:
     return sys.stdout.isatty()
 
 
-def _rules():
-    from .config import settings_for
+def _rules(tolerant: bool = False):
+    """The rules of the current folder's config; `tolerant`: the built-in ones if that config
+    is broken (the drafts under it report the error)."""
+    from .config import Settings, settings_for
     from .engine import cached_rules
 
-    return cached_rules(settings_for("-").rule_dirs)
+    try:
+        return cached_rules(settings_for("-").rule_dirs)
+    except ToneguardError:
+        if not tolerant:
+            raise
+        return cached_rules(Settings().rule_dirs)
 
 
 @cli.command()

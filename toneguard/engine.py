@@ -40,6 +40,7 @@ class Job:
     settings: Settings
     letter: Letter | None = None
     error: str | None = None
+    config_error: bool = False
 
 
 class Paragraph(NamedTuple):
@@ -172,7 +173,8 @@ def lint_paths(paths: Iterable[str], *, stage: str | None = None, overrides: Set
                config: str | None = None, isolated: bool = False, stdin_name: str | None = None,
                jobs: int | None = None) -> Iterator[Report]:
     """Lint files, folders (recursively) and "-" (stdin), yielding one Report per draft in
-    order. Unreadable drafts come back as Reports with `error` set; the rest still run.
+    order. Drafts that cannot be linted, unreadable or under a broken config, come back as
+    Reports with `error` set (and `config_error` for the latter); the rest still run.
     `jobs` spreads big runs over processes (None: one per core for 128+ drafts)."""
     overrides = overrides or Settings()
     found = list(discover(list(paths)))
@@ -185,7 +187,10 @@ def lint_paths(paths: Iterable[str], *, stage: str | None = None, overrides: Set
     # Load the pipeline before forking so every worker shares it instead of loading its own.
     for item in found:
         if not isinstance(item, ToneguardError):
-            linter_for(settings_for(item, config, isolated).merged(overrides))
+            try:
+                linter_for(settings_for(item, config, isolated).merged(overrides))
+            except ToneguardError:
+                pass  # each draft under these settings reports it
             break
     chunks = [found[i:i + BATCH_SIZE] for i in range(0, len(found), BATCH_SIZE)]
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
@@ -215,6 +220,10 @@ def _job(item, overrides: Settings, config, isolated, stdin_name) -> Job:
     display = (stdin_name or STDIN) if item == STDIN else item
     try:
         settings = settings_for(stdin_name or STDIN if item == STDIN else item, config, isolated).merged(overrides)
+        linter_for(settings)  # rule files, rule ids and model: a mistake there is the config's
+    except ToneguardError as error:
+        return Job(display, Settings(), error=str(error), config_error=True)
+    try:
         source = read_source(item, stdin_name)
         return Job(display, settings, letter=read_letter(source.text, display))
     except ToneguardError as error:
@@ -238,7 +247,7 @@ def _lint_batch(batch: list[Job], stage: str | None) -> Iterator[Report]:
     groups: dict[Linter, list[int]] = {}
     for index, job in enumerate(batch):
         if job.error is not None:
-            reports[index] = Report(job.path, error=job.error)
+            reports[index] = Report(job.path, error=job.error, config_error=job.config_error)
             continue
         groups.setdefault(linter_for(job.settings), []).append(index)
     for linter, indices in groups.items():

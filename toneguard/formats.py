@@ -30,7 +30,8 @@ class Tally:
     """What the run found, for the summary line and the exit code."""
 
     drafts: int = 0
-    errors: int = 0  # drafts that could not be read
+    errors: int = 0  # drafts that could not be linted
+    config_errors: int = 0  # of those, the ones stopped by a broken config rather than the draft
     by_severity: dict = field(default_factory=lambda: {"error": 0, "warning": 0, "info": 0})
     fixable: int = 0
     flagged_drafts: int = 0
@@ -38,6 +39,7 @@ class Tally:
     def count(self, report: Report) -> Report:
         if report.error:
             self.errors += 1
+            self.config_errors += report.config_error
             return report
         self.drafts += 1
         self.flagged_drafts += bool(report.violations)
@@ -54,16 +56,21 @@ class Output:
     rules: dict[str, Rule] = field(default_factory=dict)
     tally: Tally = field(default_factory=Tally)
     errors: TextIO | None = None  # where unreadable drafts are reported (stderr)
+    failed: list[Report] = field(default_factory=list)  # the drafts that could not be linted
 
     def error(self, report: Report) -> None:
-        click.echo(f"toneguard: {report.error}", file=self.errors, color=self.color)
+        """Say it on stderr, once: a broken config stops every draft under it with the same line."""
+        if all(report.error != other.error for other in self.failed):
+            click.echo(f"toneguard: {report.error}", file=self.errors, color=self.color)
+        self.failed.append(report)
 
 
 Emitter = Callable[[Iterable[Report], Output], None]
 
 
 def _counted(reports: Iterable[Report], output: Output) -> Iterable[Report]:
-    """Tally every report and send read errors to stderr; yield the ones that were linted."""
+    """Tally every report and send errors to stderr (and `output.failed`); yield the ones
+    that were linted."""
     for report in reports:
         report = report.as_shown()
         output.tally.count(report)
@@ -117,7 +124,9 @@ def summary(tally: Tally) -> str:
     counts = tally.by_severity
     problems = sum(counts.values())
     drafts = f"{tally.drafts} draft{'s' if tally.drafts != 1 else ''}"
-    unreadable = f"; {tally.errors} could not be read" if tally.errors else ""
+    unread, config = tally.errors - tally.config_errors, tally.config_errors
+    unreadable = (f"; {unread} could not be read" if unread else "") + (
+        f"; {config} not linted because of a configuration error" if config else "")
     if not problems:
         return f"No problems in {drafts}{unreadable}."
     parts = ", ".join(f"{n} {name}{'s' if n != 1 and name != 'info' else ''}"
@@ -144,7 +153,9 @@ def violation_json(v: Violation) -> dict:
 def emit_json(reports: Iterable[Report], output: Output) -> None:
     files = [{"path": r.path, "violations": [violation_json(v) for v in r.violations]}
              for r in _counted(reports, output)]
-    json.dump({"version": JSON_VERSION, "files": files}, output.stream, ensure_ascii=False, indent=2)
+    errors = [{"path": r.path, "message": r.error} for r in output.failed]
+    json.dump({"version": JSON_VERSION, "files": files, "errors": errors}, output.stream, ensure_ascii=False,
+              indent=2)
     output.stream.write("\n")
 
 
@@ -167,6 +178,8 @@ def emit_github(reports: Iterable[Report], output: Output) -> None:
                 ("title", f"toneguard {v.rule}")))
             hint = f" Suggestion: {v.suggestions[0].text.strip()}" if v.suggestions and v.suggestions[0].text else ""
             output.stream.write(f"::{level[v.severity]} {props}::{_escape(v.message + hint)}\n")
+    for report in output.failed:
+        output.stream.write(f"::error file={_escape(report.path, True)},title=toneguard::{_escape(report.error)}\n")
 
 
 # --- sarif ---------------------------------------------------------------------------
@@ -217,12 +230,18 @@ def emit_sarif(reports: Iterable[Report], output: Output) -> None:
         "help": {"text": rule.why},
         "defaultConfiguration": {"level": level[rule.severity]},
     } for rule in output.rules.values()]
+    notifications = [{
+        "level": "error", "message": {"text": report.error},
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": artifact_uri(report.path)}}}],
+    } for report in output.failed]
     sarif = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
         "runs": [{
             "tool": {"driver": {"name": "toneguard", "version": __version__,
                                 "informationUri": HOMEPAGE, "rules": rules}},
+            "invocations": [{"executionSuccessful": not notifications,
+                             "toolExecutionNotifications": notifications}],
             "columnKind": "unicodeCodePoints",
             "results": results,
         }],

@@ -45,6 +45,7 @@ class Report:
     path: str
     violations: tuple[Violation, ...] = ()
     error: str | None = None
+    config_error: bool = False  # the error is in the settings (config, rule files, model), not the draft
     fail_on: str | None = None  # `fail-on` in the config that applied to this draft, if it sets one
     source: str = field(default="", repr=False, compare=False)
     editable: bool = field(default=True, repr=False, compare=False)  # suggestions apply to the file as is
