@@ -246,3 +246,14 @@ def test_a_clean_run_says_so_in_json_and_sarif(cli, drafts):
     assert json.loads(run_format(cli, drafts, "json"))["errors"] == []
     [invocation] = json.loads(run_format(cli, drafts, "sarif"))["runs"][0]["invocations"]
     assert invocation == {"executionSuccessful": True, "toolExecutionNotifications": []}
+
+
+def test_an_unknown_rule_in_a_comment_is_a_sarif_result_with_its_descriptor(cli, workdir):
+    (workdir / "a.md").write_text("Hi Priya,\n\n<!-- toneguard-disable-next-line bitternes -->\n" + DRAFT[11:])
+    sarif = json.loads(cli("check", "--format", "sarif", "a.md").out)
+    jsonschema.validate(sarif, SARIF_SCHEMA, format_checker=FORMATS)
+    run = sarif["runs"][0]
+    [typo] = [r for r in run["results"] if r["ruleId"] == "unknown-rule"]
+    assert typo["locations"][0]["physicalLocation"]["region"]["snippet"]["text"] == "bitternes"
+    assert [r["defaultConfiguration"]["level"] for r in run["tool"]["driver"]["rules"] if r["id"] == "unknown-rule"] == [
+        "error"]

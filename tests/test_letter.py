@@ -168,3 +168,19 @@ def test_malformed_email(text, problem):
     with pytest.raises(ToneguardError) as error:
         read_letter(text, "a.eml")
     assert str(error.value) == f"a.eml: {problem}"
+
+
+def test_a_misspelt_rule_in_a_suppression_comment_is_reported():
+    text = ("Hi Priya,\n\n<!-- toneguard-disable-next-line bitternes, raw-emotion -->\nThanks for nothing!!\n\n"
+            "<!-- toneguard-disable Pleading -->\nThank you for the tour of the lab. Please keep me in mind.\n"
+            "<!-- toneguard-enable plead -->\n\nJane\n")
+    report = lint(text, path="a.md")
+    found = [(v.rule, v.severity, v.line, v.text, [s.text for s in v.suggestions]) for v in report.violations]
+    assert found == [
+        ("unknown-rule", "error", 3, "bitternes", ["bitterness"]),
+        ("bitterness", "error", 4, "Thanks for nothing!!", found[1][4]),  # the typo silenced nothing
+        ("unknown-rule", "error", 8, "plead", ["pleading"]),
+    ]
+    typo = report.violations[0]
+    assert text[typo.start:typo.end] == "bitternes" and (typo.column, typo.end_column) == (34, 43)
+    assert typo.message.endswith("silences nothing by that name. ('bitternes': see `toneguard rules`)")

@@ -7,6 +7,7 @@ parsed, so memory stays flat however many files there are.
 from __future__ import annotations
 
 import bisect
+import difflib
 import functools
 import os
 import re
@@ -22,7 +23,7 @@ from .kinds import KINDS, Draft
 from .letter import Letter, read_letter
 from .matching import Matchers
 from .model import load_pipeline, resolve_model
-from .report import LineIndex, Report, Violation
+from .report import UNKNOWN_RULE, UNKNOWN_RULE_MESSAGE, LineIndex, Report, Suggestion, Violation
 from .rules import Rule, load_rules
 from .sources import STDIN, discover, read_source
 
@@ -125,9 +126,26 @@ class Linter:
                     end_line=end_line, end_column=end_column,
                     text=letter.source[finding.start:finding.end], suggestions=finding.suggestions,
                 ))
+        violations += self._unknown_rules(letter, lines)
         violations.sort(key=lambda v: (v.start, v.end, v.rule))
         return Report(letter.path, tuple(violations), fail_on=settings.fail_on, source=letter.source,
                       editable=letter.offsets.is_shift)
+
+
+    def _unknown_rules(self, letter: Letter, lines: LineIndex) -> list[Violation]:
+        """Ids in toneguard comments that name no rule: an error, as in config, with the
+        nearest real id as the rewrite."""
+        found = []
+        for rule_id, start, end in letter.named_rules:
+            if rule_id in self.rules:
+                continue
+            (line, column), (end_line, end_column) = lines.position(start), lines.position(end)
+            found.append(Violation(
+                rule=UNKNOWN_RULE, severity="error", message=f"{UNKNOWN_RULE_MESSAGE} ('{rule_id}': see `toneguard rules`)",
+                start=start, end=end, line=line, column=column, end_line=end_line, end_column=end_column,
+                text=letter.source[start:end], suggestions=tuple(
+                    Suggestion(close, start, end) for close in difflib.get_close_matches(rule_id, self.rules, n=1))))
+        return found
 
 
 def _suppressed(letter: Letter, rule_id: str, offset: int) -> bool:

@@ -18,7 +18,7 @@ from urllib.parse import quote
 import click
 
 from . import __version__
-from .report import Report, Suggestion, Violation
+from .report import UNKNOWN_RULE, UNKNOWN_RULE_MESSAGE, Report, Suggestion, Violation
 from .rules import Rule
 
 JSON_VERSION = 1
@@ -230,6 +230,10 @@ def emit_sarif(reports: Iterable[Report], output: Output) -> None:
         "help": {"text": rule.why},
         "defaultConfiguration": {"level": level[rule.severity]},
     } for rule in output.rules.values()]
+    rules.append({"id": UNKNOWN_RULE, "shortDescription": {"text": "A toneguard comment names an unknown rule"},
+                  "fullDescription": {"text": UNKNOWN_RULE_MESSAGE},
+                  "help": {"text": "A misspelt id in a suppression comment would silently switch nothing off."},
+                  "defaultConfiguration": {"level": "error"}})
     notifications = [{
         "level": "error", "message": {"text": report.error},
         "locations": [{"physicalLocation": {"artifactLocation": {"uri": artifact_uri(report.path)}}}],

@@ -50,6 +50,7 @@ class Letter:
     ps: Span | None = None
     blanked: tuple[Span, ...] = ()
     suppressions: tuple[Suppression, ...] = ()
+    named_rules: tuple[tuple[str, int, int], ...] = ()  # each id a toneguard comment names, at its source span
 
     @property
     def content_start(self) -> int:
@@ -98,7 +99,7 @@ def read_letter(text: str, path: str = "-") -> Letter:
         stage=stage, settings=settings, recipients=tuple(address for _, address in people),
         recipient_names=tuple(name for name, _ in people if name), recipient_fields=fields,
         greeting=greeting, signoff=signoff, ps=ps, blanked=blanked,
-        suppressions=tuple(_suppressions(draft[:end], offsets)),
+        suppressions=tuple(_suppressions(draft[:end], offsets)), named_rules=tuple(_named_rules(draft[:end], offsets)),
     )
 
 
@@ -288,6 +289,16 @@ def _signoff_in(body: str, lines: list[Span]) -> Span | None:
 _DIRECTIVE = re.compile(
     r"<!--\s*toneguard-(disable-next-line|disable|enable)((?:[\s,]+[a-z][a-z0-9-]*)*)\s*-->", re.I
 )
+
+
+_RULE_ID = re.compile(r"[a-z][a-z0-9-]*", re.I)
+
+
+def _named_rules(draft: str, offsets: OffsetMap):
+    """Every rule id the comments name, with where it is, so a misspelt one can be reported."""
+    for match in _DIRECTIVE.finditer(draft):
+        for name in _RULE_ID.finditer(draft, match.start(2), match.end(2)):
+            yield name.group().lower(), offsets[name.start()], offsets.end(name.end())
 
 
 def _suppressions(draft: str, offsets: OffsetMap):

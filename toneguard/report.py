@@ -6,6 +6,9 @@ import re
 from dataclasses import dataclass, field, replace
 
 SEVERITIES = ("info", "warning", "error")
+# Not a rule file's id: the engine's own finding on a toneguard comment naming a rule that does not exist.
+UNKNOWN_RULE = "unknown-rule"
+UNKNOWN_RULE_MESSAGE = "This toneguard comment names a rule that does not exist, so it silences nothing by that name."
 
 
 def severity_rank(severity: str) -> int:
