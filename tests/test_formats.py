@@ -257,3 +257,13 @@ def test_an_unknown_rule_in_a_comment_is_a_sarif_result_with_its_descriptor(cli,
     assert typo["locations"][0]["physicalLocation"]["region"]["snippet"]["text"] == "bitternes"
     assert [r["defaultConfiguration"]["level"] for r in run["tool"]["driver"]["rules"] if r["id"] == "unknown-rule"] == [
         "error"]
+
+
+def test_a_deletion_at_the_start_of_a_sentence_is_described_as_one(cli, workdir):
+    """Deleting "XYZ" moves the capital to the next word: the edit's text is "W", but it deletes."""
+    draft = "Hi Priya,\n\nThank you for the tour of the lab. XYZ was a great team to meet.\n\nJane\n"
+    (workdir / "a.txt").write_text(draft)
+    [slot] = [v for v in json.loads(cli("check", "--format", "json", "a.txt").out)["files"][0]["violations"]
+              if v["rule"] == "placeholder"]
+    assert [(s["text"], draft[s["start"]:s["end"]]) for s in slot["suggestions"]] == [("W", "XYZ w")]
+    assert "    → delete “XYZ”" in cli("check", "a.txt").out.splitlines()

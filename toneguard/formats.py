@@ -97,7 +97,7 @@ def describe(suggestion: Suggestion, violation: Violation) -> str:
     safe = " [safe fix]" if suggestion.safe else ""
     if suggestion.start == suggestion.end:
         return f"add {suggestion.where or 'here'}: “{suggestion.text.strip()}”{safe}"
-    if not suggestion.text:
+    if not suggestion.text or suggestion.deletes:
         what = suggestion.where or f"“{violation.text}”"
         return f"delete {what}{safe}"
     if suggestion.where:

@@ -24,6 +24,7 @@ class Suggestion:
     end: int
     safe: bool = False
     where: str = ""  # for insertions and moves: a few words on where it goes
+    deletes: bool = False  # a deletion, even when its text re-capitalises the word after it
 
 
 @dataclass(frozen=True)
