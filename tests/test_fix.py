@@ -3,12 +3,14 @@ and mode, idempotent, and a filter mode for editors."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
 import time
 
 
+from toneguard import fixing
 from toneguard.fixing import apply
 from toneguard.report import Suggestion
 
@@ -140,3 +142,53 @@ def test_check_calls_a_draft_fixable_only_when_fix_will_rewrite_it(cli, workdir)
         report = json.loads(cli("check", "--format", "json", name).out)
         assert [s["safe"] for v in report["files"][0]["violations"] for s in v["suggestions"]] == [fixable]
         assert cli("fix", name).code == (0 if fixable else 2)
+
+
+def test_fixing_a_symlink_fixes_its_target_and_keeps_the_link(cli, workdir):
+    (workdir / "drafts").mkdir()
+    target = workdir / "drafts" / "real.txt"
+    target.write_text(LOUD)
+    (workdir / "link.txt").symlink_to(target)
+    run = cli("fix", "link.txt")
+    assert run.code == 0 and "Fixed 2 problems in 1 draft." in run.out
+    assert (workdir / "link.txt").is_symlink() and os.readlink(workdir / "link.txt") == str(target)
+    assert target.read_text() == FIXED
+
+
+def test_a_hard_linked_file_is_refused_not_split(cli, workdir):
+    path = workdir / "a.txt"
+    path.write_text(LOUD)
+    os.link(path, workdir / "copy.txt")
+    run = cli("fix", "a.txt")
+    assert (run.code, run.err) == (2, "toneguard: a.txt: cannot fix: the file has 2 hard links, and the others "
+                                      "would keep the old text; pipe it through `toneguard fix -` instead\n")
+    assert path.read_text() == LOUD and os.path.samefile(path, workdir / "copy.txt")
+
+
+def test_a_read_only_file_is_refused_unless_forced(cli, workdir):
+    path = workdir / "a.txt"
+    path.write_text(LOUD)
+    path.chmod(0o444)
+    run = cli("fix", "a.txt")
+    assert (run.code, run.err) == (2, "toneguard: a.txt: cannot fix: the file is read-only (--force fixes it anyway)\n")
+    assert path.read_text() == LOUD
+    assert cli("fix", "--force", "a.txt").code == 0
+    assert path.read_text() == FIXED and path.stat().st_mode & 0o777 == 0o444
+
+
+def test_a_file_edited_while_it_is_fixed_is_not_written_over(cli, workdir, monkeypatch):
+    path = workdir / "a.txt"
+    path.write_text(LOUD)
+    fix_text = fixing.fix_text
+
+    def slow_fix(*args, **kwargs):  # the user adds a line while the draft is being fixed
+        with open(path, "a") as draft:
+            draft.write("P.S. One more thing.\n")
+        return fix_text(*args, **kwargs)
+
+    monkeypatch.setattr(fixing, "fix_text", slow_fix)
+    run = cli("fix", "a.txt")
+    assert (run.code, run.err) == (2, "toneguard: a.txt: cannot fix: the file changed while it was being fixed, so "
+                                      "nothing was written; run `toneguard fix` again\n")
+    assert path.read_text() == LOUD + "P.S. One more thing.\n"
+    assert not [p for p in workdir.iterdir() if p.name.startswith(".toneguard-")]

@@ -140,7 +140,8 @@ def _rules(tolerant: bool = False):
 @lint_options
 @click.option("--diff", is_flag=True, help="Print what would change as a unified diff; write nothing.")
 @click.option("--quiet", "-q", is_flag=True, help="Report nothing but errors.")
-def fix(paths, stage, select, ignore, model, config_path, isolated, stdin_filename, diff, quiet):
+@click.option("--force", is_flag=True, help="Fix read-only files too.")
+def fix(paths, stage, select, ignore, model, config_path, isolated, stdin_filename, diff, quiet, force):
     """Apply the suggestions marked safe, in place (atomically) or, for -, to stdout.
 
     Other findings are listed, not applied. With -, the whole text is printed, fixed
@@ -154,7 +155,7 @@ def fix(paths, stage, select, ignore, model, config_path, isolated, stdin_filena
 
     filter_mode = list(paths) == ["-"] and not diff
     results = fix_paths(list(paths), write=not diff, stage=stage, overrides=_overrides(select, ignore, model),
-                        config=config_path, isolated=isolated, stdin_name=stdin_filename)
+                        config=config_path, isolated=isolated, stdin_name=stdin_filename, force=force)
     # As a filter the text is the output; everything else goes to stderr.
     notes = sys.stderr if filter_mode else sys.stdout
     output = Output(stream=notes, color=_use_color(None) and notes is sys.stdout, errors=sys.stderr)
