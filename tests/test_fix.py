@@ -192,3 +192,13 @@ def test_a_file_edited_while_it_is_fixed_is_not_written_over(cli, workdir, monke
                                       "nothing was written; run `toneguard fix` again\n")
     assert path.read_text() == LOUD + "P.S. One more thing.\n"
     assert not [p for p in workdir.iterdir() if p.name.startswith(".toneguard-")]
+
+
+def test_stdin_is_not_fixed_together_with_files(cli, workdir):
+    (workdir / "other.txt").write_text(LOUD)
+    run = cli("fix", "-", "other.txt", stdin=LOUD)
+    assert (run.code, run.out, run.err) == (2, "", "toneguard: fix: '-' cannot be mixed with other paths (standard "
+                                                   "input is fixed to standard output, files in place); fix them in "
+                                                   "separate runs\n")
+    assert (workdir / "other.txt").read_text() == LOUD
+    assert cli("check", "-", "other.txt", stdin=LOUD).code == 0  # check reads both, and writes nothing

@@ -144,15 +144,19 @@ def _rules(tolerant: bool = False):
 def fix(paths, stage, select, ignore, model, config_path, isolated, stdin_filename, diff, quiet, force):
     """Apply the suggestions marked safe, in place (atomically) or, for -, to stdout.
 
-    Other findings are listed, not applied. With -, the whole text is printed, fixed
-    or (on an error) as it came in. Exit status: 0 done (with --diff: 0 when nothing
-    would change, 1 when something would), 2 bad input or config.
+    Other findings are listed, not applied. With - (alone: not with files), the whole
+    text is printed, fixed or (on an error) as it came in. Exit status: 0 done (with
+    --diff: 0 when nothing would change, 1 when something would), 2 bad input or config.
     """
     import difflib
 
     from .fixing import fix_paths
     from .formats import Output, emit_text
+    from .sources import STDIN
 
+    if STDIN in paths and len(paths) > 1:
+        raise ToneguardError("fix: '-' cannot be mixed with other paths (standard input is fixed to standard "
+                             "output, files in place); fix them in separate runs")
     filter_mode = list(paths) == ["-"] and not diff
     results = fix_paths(list(paths), write=not diff, stage=stage, overrides=_overrides(select, ignore, model),
                         config=config_path, isolated=isolated, stdin_name=stdin_filename, force=force)
