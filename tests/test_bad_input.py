@@ -42,6 +42,8 @@ CASES = [
      "a.md: malformed front matter: no closing '---' line"),
     ("front matter: unknown stage", {"a.md": "---\nstage: later\n---\n" + LETTER}, ["a.md"],
      "a.md: front matter: unknown stage 'later' (use one of first-reply, follow-up, check-in)"),
+    ("front matter: unknown rule id", {"a.md": "---\ntoneguard:\n  select: [bitternes]\n---\n" + LETTER}, ["a.md"],
+     "a.md: front matter: toneguard.select: unknown rule 'bitternes' (see `toneguard rules`)"),
     ("e-mail: no headers", {"a.eml": LETTER}, ["a.eml"],
      "a.eml: malformed e-mail: it does not start with a header line"),
     ("e-mail: no boundary", {"a.eml": EMAIL_HEAD + "multipart/alternative\n\n" + LETTER}, ["a.eml"],

@@ -184,3 +184,11 @@ def test_a_misspelt_rule_in_a_suppression_comment_is_reported():
     typo = report.violations[0]
     assert text[typo.start:typo.end] == "bitternes" and (typo.column, typo.end_column) == (34, 43)
     assert typo.message.endswith("silences nothing by that name. ('bitternes': see `toneguard rules`)")
+
+
+@pytest.mark.parametrize("key", ["select", "ignore"])
+def test_front_matter_rule_ids_are_checked_like_configs(key):
+    text = f"---\ntoneguard:\n  {key}: [raw-emotion, bitternes]\n---\nHi Priya,\n\nThanks for nothing.\n"
+    with pytest.raises(ToneguardError) as error:
+        lint(text, path="a.md")
+    assert str(error.value) == f"a.md: front matter: toneguard.{key}: unknown rule 'bitternes' (see `toneguard rules`)"

@@ -17,7 +17,7 @@ from typing import Iterable, Iterator, NamedTuple
 from spacy.tokens import Doc
 
 from .checks import available_checks
-from .config import Settings, settings_for
+from .config import Settings, check_ids, settings_for
 from .errors import ToneguardError
 from .kinds import KINDS, Draft
 from .letter import Letter, read_letter
@@ -181,8 +181,8 @@ def lint_text(text: str, *, stage: str | None = None, path: str | None = None,
     suffix (.eml, .md, .txt) and the config file, unless `settings` are given."""
     name = path or "<text>"
     settings = settings if settings is not None else settings_for(path or STDIN)
-    letter = read_letter(text, name)
     linter = linter_for(settings)
+    letter = _read_letter(text, name, settings)
     [doc] = linter.parse([letter])
     return linter.check(letter, doc, settings, stage)
 
@@ -243,9 +243,17 @@ def _job(item, overrides: Settings, config, isolated, stdin_name) -> Job:
         return Job(display, Settings(), error=str(error), config_error=True)
     try:
         source = read_source(item, stdin_name)
-        return Job(display, settings, letter=read_letter(source.text, display))
+        return Job(display, settings, letter=_read_letter(source.text, display, settings))
     except ToneguardError as error:
         return Job(display, Settings(), error=str(error))
+
+
+def _read_letter(text: str, path: str, settings: Settings) -> Letter:
+    """The draft as a Letter, the rule ids in its front matter checked as config's are."""
+    letter = read_letter(text, path)
+    for key, ids in letter.settings.items():
+        check_ids(ids, cached_rules(settings.rule_dirs), f"front matter: toneguard.{key}", path)
+    return letter
 
 
 def lint_jobs(jobs: Iterable[Job], stage: str | None = None) -> Iterator[Report]:
