@@ -106,12 +106,13 @@ def test_crlf_offsets_and_columns():
     assert text[bitter.start:bitter.end] == bitter.text == "Thanks for nothing."
 
 
-def test_suppression_comments_in_markdown():
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_suppression_comments_in_markdown(newline):
     text = ("Hi Priya,\n\n<!-- toneguard-disable-next-line bitterness -->\nThanks for nothing.\n"
             "Thanks for nothing again.\n\n<!-- toneguard-disable raw-emotion -->\nI was devastated!!\n"
             "<!-- toneguard-enable raw-emotion -->\nI was devastated.\n\n"
             "Thank you for the tour of the lab. Please keep me in mind for future openings.\n\nJane\n")
-    report = lint(text, path="a.md")
+    report = lint(text.replace("\n", newline), path="a.md")
     lines = sorted((v.rule, v.line) for v in report.violations)
     assert lines == [("bitterness", 5), ("raw-emotion", 10)]
 

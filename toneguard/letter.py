@@ -17,6 +17,7 @@ from .errors import ToneguardError
 from .mime import read_message
 from .model import normalise_quotes
 from .offsets import OffsetMap
+from .report import LINE_BREAK
 
 STAGES = ("first-reply", "follow-up", "check-in")
 MAX_WORD = 2_000  # characters without whitespace (a long URL is a few hundred)
@@ -308,11 +309,11 @@ def _suppressions(draft: str, offsets: OffsetMap):
         verb = match.group(1).lower()
         rules = frozenset(re.findall(r"[a-z][a-z0-9-]*", match.group(2).lower()))
         if verb == "disable-next-line":
-            line_start = draft.find("\n", match.end())
-            if line_start != -1:
-                line_end = draft.find("\n", line_start + 1)
-                line_end = len(draft) if line_end == -1 else line_end
-                yield Suppression(rules, offsets[line_start + 1], offsets[line_end])
+            end_of_comment_line = LINE_BREAK.search(draft, match.end())  # \r\n, \n or a lone \r
+            if end_of_comment_line:
+                end_of_next = LINE_BREAK.search(draft, end_of_comment_line.end())
+                yield Suppression(rules, offsets[end_of_comment_line.end()],
+                                  offsets[end_of_next.start() if end_of_next else len(draft)])
         elif verb == "disable":
             for rule in rules or {""}:
                 open_regions.setdefault(rule, match.end())
