@@ -267,3 +267,40 @@ def test_a_deletion_at_the_start_of_a_sentence_is_described_as_one(cli, workdir)
               if v["rule"] == "placeholder"]
     assert [(s["text"], draft[s["start"]:s["end"]]) for s in slot["suggestions"]] == [("W", "XYZ w")]
     assert "    → delete “XYZ”" in cli("check", "a.txt").out.splitlines()
+
+
+CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # everything but \t and \n
+OUR_COLOURS = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@pytest.mark.parametrize("colour", ["--no-color", "--color"])
+def test_no_escape_sequence_from_a_draft_or_its_name_reaches_the_terminal(cli, workdir, colour):
+    """An OSC (ESC ] 0 ; ... BEL, sets the window title), a CSI (ESC [ 2 J, clears the screen)
+    and a C1 CSI (U+009B) in a file name and in a template slot the text output quotes."""
+    (workdir / "a\x1b]0;pwned\x07.txt").write_text(
+        "Hi Priya,\n\nThank you for the tour of the [Company\x1b[2J\x9b31m] lab. Please keep me in mind.\n\nJane\n")
+    (workdir / "b\x1b[2J.txt").write_bytes("Merci, Chlo\xe9".encode("latin-1"))  # unreadable: named on stderr
+    run = cli("check", colour, ".")
+    assert run.code == 2 and run.err == "toneguard: b\\x1b[2J.txt: not UTF-8 text (byte 0xe9 at offset 11)\n"
+    assert not CONTROLS.search(OUR_COLOURS.sub("", run.out)), repr(run.out)
+    plain = OUR_COLOURS.sub("", run.out)
+    assert "a\\x1b]0;pwned\\x07.txt:3:31: error placeholder " in plain
+    assert "delete “[Company\\x1b[2J\\x9b31m]”" in plain
+    assert all(FINDING_LINE.fullmatch(line) or line.startswith("    → ") for line in plain.splitlines()[:-1])
+
+
+def test_file_names_that_are_not_utf8_or_hold_a_line_break_keep_every_format_valid(cli, workdir):
+    try:
+        (workdir / os.fsdecode(b"caf\xe9 two\nlines.txt")).write_text("Hi Priya,\n\nThanks for nothing.\n")
+    except OSError:
+        pytest.skip("this file system takes only UTF-8 names")
+    text = cli("check", ".").out
+    assert text.splitlines()[0].startswith("caf\\xe9 two⏎lines.txt:3:1: error bitterness ")
+    report = json.loads(cli("check", "--format", "json", ".").out.encode("utf-8"))
+    assert [f["path"] for f in report["files"]] == ["caf\ufffd two\nlines.txt"]
+    sarif = json.loads(cli("check", "--format", "sarif", ".").out.encode("utf-8"))
+    jsonschema.validate(sarif, SARIF_SCHEMA, format_checker=FORMATS)
+    assert sarif_uris(sarif) == {"caf%E9%20two%0Alines.txt"}
+    github = cli("check", "--format", "github", ".").out.encode("utf-8").decode("utf-8")
+    assert all(line.startswith("::") for line in github.splitlines())
+    assert "file=caf\ufffd two%0Alines.txt," in github

@@ -97,9 +97,11 @@ def _with_progress(reports, paths):
     # pre-commit runs hooks in a pty at a terminal, then prints what they wrote: a bar there is noise.
     if not many or not sys.stderr.isatty() or os.environ.get("CI") or os.environ.get("PRE_COMMIT"):
         return reports
+    from .formats import printable
+
     held = []
     with click.progressbar(reports, label="Linting", file=sys.stderr, show_pos=True,
-                           item_show_func=lambda r: r.path if r else None) as bar:
+                           item_show_func=lambda r: printable(r.path) if r else None) as bar:
         for report in bar:
             held.append(report)
     return held
@@ -151,7 +153,7 @@ def fix(paths, stage, select, ignore, model, config_path, isolated, stdin_filena
     import difflib
 
     from .fixing import fix_paths
-    from .formats import Output, emit_text
+    from .formats import Output, emit_text, printable
     from .sources import STDIN
 
     if STDIN in paths and len(paths) > 1:
@@ -171,7 +173,7 @@ def fix(paths, stage, select, ignore, model, config_path, isolated, stdin_filena
             sys.stdout.buffer.flush()
         if result.error:
             errors += 1
-            click.echo(f"toneguard: {result.error}", err=True)
+            click.echo(f"toneguard: {printable(result.error)}", err=True)
             continue
         changed += result.changed
         applied += result.fixed.applied
@@ -253,7 +255,9 @@ def main(argv=None):
     try:
         cli.main(args=argv, prog_name="toneguard", standalone_mode=False)
     except ToneguardError as error:
-        click.echo(f"toneguard: {error}", err=True)
+        from .formats import printable
+
+        click.echo(f"toneguard: {printable(str(error))}", err=True)
         sys.exit(ExitCode.ERROR)
     except click.exceptions.Abort:
         click.echo("toneguard: interrupted", err=True)

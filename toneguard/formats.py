@@ -61,7 +61,7 @@ class Output:
     def error(self, report: Report) -> None:
         """Say it on stderr, once: a broken config stops every draft under it with the same line."""
         if all(report.error != other.error for other in self.failed):
-            click.echo(f"toneguard: {report.error}", file=self.errors, color=self.color)
+            click.echo(f"toneguard: {printable(report.error)}", file=self.errors, color=self.color)
         self.failed.append(report)
 
 
@@ -84,12 +84,29 @@ def _counted(reports: Iterable[Report], output: Output) -> Iterable[Report]:
 
 _COLORS = {"error": "red", "warning": "yellow", "info": "blue"}
 _LINE_BREAKS = re.compile(r"\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
+_UNPRINTABLE = re.compile(r"\r\n|[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
-def one_line(text: str) -> str:
-    """Text for a line of its own: a line break in a message or a rewrite shows as ⏎, so each
-    finding stays one line (what editors' error formats and `grep` read)."""
-    return _LINE_BREAKS.sub("⏎", text)
+def printable(text: str) -> str:
+    """Text from a draft or a file name, safe for a line of its own on a terminal: a line
+    break shows as ⏎ (each finding stays one line, as editors' error formats and `grep`
+    read it), other control characters as \\xNN, so no escape sequence reaches the terminal,
+    and a byte of a file name that is not UTF-8 as \\xNN too."""
+    return _UNPRINTABLE.sub(_shown, text)
+
+
+def _shown(match: re.Match) -> str:
+    char = match.group()
+    if _LINE_BREAKS.fullmatch(char):
+        return "⏎"
+    code = ord(char) - 0xDC00 if "\udc80" <= char <= "\udcff" else ord(char)  # os.fsdecode's escape of a byte
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def unicode_only(text: str) -> str:
+    """Machine output must be valid UTF-8: a file name's bytes that are not UTF-8 (which
+    Python keeps as lone surrogates) become U+FFFD, as in other tools' JSON."""
+    return re.sub(r"[\ud800-\udfff]", "\ufffd", text)
 
 
 def describe(suggestion: Suggestion, violation: Violation) -> str:
@@ -112,11 +129,11 @@ def emit_text(reports: Iterable[Report], output: Output) -> None:
     echo = lambda text="": click.echo(text, file=output.stream, color=output.color)  # noqa: E731
     for report in _counted(reports, output):
         for v in report.violations:
-            location = style(f"{report.path}:{v.line}:{v.column}:", bold=True)
+            location = style(f"{printable(report.path)}:{v.line}:{v.column}:", bold=True)
             severity = style(v.severity, fg=_COLORS[v.severity], bold=True)
-            echo(f"{location} {severity} {style(v.rule, dim=True)} {one_line(v.message)}")
+            echo(f"{location} {severity} {style(v.rule, dim=True)} {printable(v.message)}")
             for suggestion in v.suggestions:
-                echo(f"    {style('→', fg='green')} {one_line(describe(suggestion, v))}")
+                echo(f"    {style('→', fg='green')} {printable(describe(suggestion, v))}")
     echo(summary(output.tally))
 
 
@@ -154,9 +171,8 @@ def emit_json(reports: Iterable[Report], output: Output) -> None:
     files = [{"path": r.path, "violations": [violation_json(v) for v in r.violations]}
              for r in _counted(reports, output)]
     errors = [{"path": r.path, "message": r.error} for r in output.failed]
-    json.dump({"version": JSON_VERSION, "files": files, "errors": errors}, output.stream, ensure_ascii=False,
-              indent=2)
-    output.stream.write("\n")
+    document = {"version": JSON_VERSION, "files": files, "errors": errors}
+    output.stream.write(unicode_only(json.dumps(document, ensure_ascii=False, indent=2)) + "\n")
 
 
 # --- github workflow commands ------------------------------------------------------
@@ -177,9 +193,10 @@ def emit_github(reports: Iterable[Report], output: Output) -> None:
                 ("file", report.path), ("line", v.line), *columns[:1], ("endLine", v.end_line), *columns[1:],
                 ("title", f"toneguard {v.rule}")))
             hint = f" Suggestion: {v.suggestions[0].text.strip()}" if v.suggestions and v.suggestions[0].text else ""
-            output.stream.write(f"::{level[v.severity]} {props}::{_escape(v.message + hint)}\n")
+            output.stream.write(unicode_only(f"::{level[v.severity]} {props}::{_escape(v.message + hint)}\n"))
     for report in output.failed:
-        output.stream.write(f"::error file={_escape(report.path, True)},title=toneguard::{_escape(report.error)}\n")
+        output.stream.write(unicode_only(
+            f"::error file={_escape(report.path, True)},title=toneguard::{_escape(report.error)}\n"))
 
 
 # --- sarif ---------------------------------------------------------------------------
@@ -250,8 +267,7 @@ def emit_sarif(reports: Iterable[Report], output: Output) -> None:
             "results": results,
         }],
     }
-    json.dump(sarif, output.stream, ensure_ascii=False, indent=2)
-    output.stream.write("\n")
+    output.stream.write(unicode_only(json.dumps(sarif, ensure_ascii=False, indent=2)) + "\n")
 
 
 BUILTIN: dict[str, Emitter] = {"text": emit_text, "json": emit_json, "github": emit_github, "sarif": emit_sarif}
