@@ -152,7 +152,8 @@ def test_explain_unknown_rule(cli):
 
 def test_an_unreadable_folder_is_reported_not_skipped(cli, workdir, monkeypatch):
     (workdir / "letters" / "locked").mkdir(parents=True)
-    (workdir / "letters" / "a.txt").write_text("Hi Priya,\n\nThank you for the tour of the lab. Please keep me in mind.\n\nJane\n")
+    (workdir / "letters" / "a.txt").write_text(
+        "Hi Priya,\n\nThank you for the tour of the lab. Please keep me in mind.\n\nJane\n")
     locked = workdir / "letters" / "locked"
     (locked / "bitter.txt").write_text("Hi Priya,\n\nThanks for nothing.\n")
     if os.geteuid() == 0:  # chmod does not lock root out: give the answer anyone else gets

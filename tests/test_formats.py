@@ -179,7 +179,8 @@ def test_github_annotations_have_no_columns_for_a_finding_across_lines(cli, work
     assert [v["rule"] for v in across] == ["bitterness"]
     out = cli("check", "--format", "github", "a.txt").out.splitlines()
     assert out[[v["rule"] for v in findings].index("bitterness")] == (
-        "::error file=a.txt,line=3,endLine=4,title=toneguard bitterness::" + across[0]["message"] + " Suggestion: " + across[0]["suggestions"][0]["text"])
+        "::error file=a.txt,line=3,endLine=4,title=toneguard bitterness::"
+        + across[0]["message"] + " Suggestion: " + across[0]["suggestions"][0]["text"])
 
 
 FINDING_LINE = re.compile(r"\S+:\d+:\d+: (error|warning|info) [a-z-]+ \S.*")
@@ -255,8 +256,8 @@ def test_an_unknown_rule_in_a_comment_is_a_sarif_result_with_its_descriptor(cli,
     run = sarif["runs"][0]
     [typo] = [r for r in run["results"] if r["ruleId"] == "unknown-rule"]
     assert typo["locations"][0]["physicalLocation"]["region"]["snippet"]["text"] == "bitternes"
-    assert [r["defaultConfiguration"]["level"] for r in run["tool"]["driver"]["rules"] if r["id"] == "unknown-rule"] == [
-        "error"]
+    descriptors = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
+    assert descriptors["unknown-rule"]["defaultConfiguration"]["level"] == "error"
 
 
 def test_a_deletion_at_the_start_of_a_sentence_is_described_as_one(cli, workdir):

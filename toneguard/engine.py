@@ -131,7 +131,6 @@ class Linter:
         return Report(letter.path, tuple(violations), fail_on=settings.fail_on, source=letter.source,
                       editable=letter.offsets.is_shift)
 
-
     def _unknown_rules(self, letter: Letter, lines: LineIndex) -> list[Violation]:
         """Ids in toneguard comments that name no rule: an error, as in config, with the
         nearest real id as the rewrite."""
@@ -140,11 +139,12 @@ class Linter:
             if rule_id in self.rules:
                 continue
             (line, column), (end_line, end_column) = lines.position(start), lines.position(end)
+            nearest = difflib.get_close_matches(rule_id, self.rules, n=1)
             found.append(Violation(
-                rule=UNKNOWN_RULE, severity="error", message=f"{UNKNOWN_RULE_MESSAGE} ('{rule_id}': see `toneguard rules`)",
+                rule=UNKNOWN_RULE, severity="error",
+                message=f"{UNKNOWN_RULE_MESSAGE} ('{rule_id}': see `toneguard rules`)",
                 start=start, end=end, line=line, column=column, end_line=end_line, end_column=end_column,
-                text=letter.source[start:end], suggestions=tuple(
-                    Suggestion(close, start, end) for close in difflib.get_close_matches(rule_id, self.rules, n=1))))
+                text=letter.source[start:end], suggestions=tuple(Suggestion(id_, start, end) for id_ in nearest)))
         return found
 
 

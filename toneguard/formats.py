@@ -57,10 +57,12 @@ class Output:
     tally: Tally = field(default_factory=Tally)
     errors: TextIO | None = None  # where unreadable drafts are reported (stderr)
     failed: list[Report] = field(default_factory=list)  # the drafts that could not be linted
+    said: set[str] = field(default_factory=set, repr=False)
 
     def error(self, report: Report) -> None:
         """Say it on stderr, once: a broken config stops every draft under it with the same line."""
-        if all(report.error != other.error for other in self.failed):
+        if report.error not in self.said:
+            self.said.add(report.error)
             click.echo(f"toneguard: {printable(report.error)}", file=self.errors, color=self.color)
         self.failed.append(report)
 
@@ -142,16 +144,16 @@ def summary(tally: Tally) -> str:
     problems = sum(counts.values())
     drafts = f"{tally.drafts} draft{'s' if tally.drafts != 1 else ''}"
     unread, config = tally.errors - tally.config_errors, tally.config_errors
-    unreadable = (f"; {unread} could not be read" if unread else "") + (
+    not_linted = (f"; {unread} could not be read" if unread else "") + (
         f"; {config} not linted because of a configuration error" if config else "")
     if not problems:
-        return f"No problems in {drafts}{unreadable}."
+        return f"No problems in {drafts}{not_linted}."
     parts = ", ".join(f"{n} {name}{'s' if n != 1 and name != 'info' else ''}"
                       for name, n in (("error", counts["error"]), ("warning", counts["warning"]),
                                       ("info", counts["info"])) if n)
     fixable = f" {tally.fixable} fixable with `toneguard fix`." if tally.fixable else ""
     return (f"Found {problems} problem{'s' if problems != 1 else ''} ({parts}) in "
-            f"{tally.flagged_drafts} of {drafts}{unreadable}.{fixable}")
+            f"{tally.flagged_drafts} of {drafts}{not_linted}.{fixable}")
 
 
 # --- json -------------------------------------------------------------------------

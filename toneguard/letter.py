@@ -100,7 +100,8 @@ def read_letter(text: str, path: str = "-") -> Letter:
         stage=stage, settings=settings, recipients=tuple(address for _, address in people),
         recipient_names=tuple(name for name, _ in people if name), recipient_fields=fields,
         greeting=greeting, signoff=signoff, ps=ps, blanked=blanked,
-        suppressions=tuple(_suppressions(draft[:end], offsets)), named_rules=tuple(_named_rules(draft[:end], offsets)),
+        suppressions=tuple(_suppressions(draft[:end], offsets)),
+        named_rules=tuple(_named_rules(draft[:end], offsets)),
     )
 
 
@@ -290,8 +291,6 @@ def _signoff_in(body: str, lines: list[Span]) -> Span | None:
 _DIRECTIVE = re.compile(
     r"<!--\s*toneguard-(disable-next-line|disable|enable)((?:[\s,]+[a-z][a-z0-9-]*)*)\s*-->", re.I
 )
-
-
 _RULE_ID = re.compile(r"[a-z][a-z0-9-]*", re.I)
 
 
@@ -307,7 +306,7 @@ def _suppressions(draft: str, offsets: OffsetMap):
     open_regions: dict[str, int] = {}
     for match in _DIRECTIVE.finditer(draft):
         verb = match.group(1).lower()
-        rules = frozenset(re.findall(r"[a-z][a-z0-9-]*", match.group(2).lower()))
+        rules = frozenset(_RULE_ID.findall(match.group(2).lower()))
         if verb == "disable-next-line":
             end_of_comment_line = LINE_BREAK.search(draft, match.end())  # \r\n, \n or a lone \r
             if end_of_comment_line:
