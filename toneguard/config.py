@@ -83,13 +83,11 @@ class Settings:
                 for stage in STAGES if stage in rule.budgets or stage in overrides}
 
     def check_rule_ids(self, rules: dict[str, Rule]) -> None:
-        """Unknown ids are mistakes: report them against the file that named them."""
+        """Unknown ids are mistakes: report them against the flag or the file that named them."""
         for key, ids in (("select", self.select or ()), ("ignore", self.ignore), ("rules", self.rules)):
-            for rule_id in ids:
-                if rule_id not in rules:
-                    flag = self.flags is not None and rule_id in (getattr(self.flags, key) or ())
-                    raise ToneguardError(f"{'--' if flag else ''}{key}: unknown rule '{rule_id}' "
-                                         "(see `toneguard rules`)", None if flag else self.origin)
+            flagged = set(getattr(self.flags, key) or ()) if self.flags is not None else set()
+            check_ids([rule_id for rule_id in ids if rule_id in flagged], rules, f"--{key}", None)
+            check_ids(ids, rules, key, self.origin)
         for rule_id, options in self.rules.items():
             if "budgets" in options and rules[rule_id].kind != "metric":
                 raise ToneguardError(f"rules.{rule_id}: option 'budgets' only applies to length rules",
@@ -98,6 +96,13 @@ class Settings:
                                                        if block == "match"):
                 raise ToneguardError(f"rules.{rule_id}: option 'threshold' only applies to rules that listen to "
                                      "the tone model (see `toneguard explain`)", self.origin)
+
+
+def check_ids(ids, rules: dict[str, Rule], key: str, where: str | None) -> None:
+    """The one check of rule ids, wherever they are written: config, command line, front matter."""
+    for rule_id in ids:
+        if rule_id not in rules:
+            raise ToneguardError(f"{key}: unknown rule '{rule_id}' (see `toneguard rules`)", where)
 
 
 def _strings(value: Any, key: str, where: str) -> tuple[str, ...]:

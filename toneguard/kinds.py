@@ -211,7 +211,8 @@ class Draft:
                 if new_text == self.original(start, end):
                     continue  # a rewrite that changes nothing is no suggestion
                 where = where or {"greeting": "the greeting", "sentence": "the whole sentence"}.get(suggest.target, "")
-                result.append(Suggestion(new_text, *self.source(start, end), safe=suggest.safe, where=where))
+                result.append(Suggestion(new_text, *self.source(start, end), safe=suggest.safe, where=where,
+                                         deletes=suggest.action == "remove"))
                 break
         return tuple(result)
 

@@ -61,15 +61,26 @@ def discover(paths: list[str]) -> Iterator[str | ToneguardError]:
             yield path
         elif os.path.isdir(path):
             found = False
-            for root, dirs, files in os.walk(path):
+            unreadable: list[OSError] = []  # os.walk skips a folder it cannot list unless told
+            for root, dirs, files in os.walk(path, onerror=unreadable.append):
+                found = found or bool(unreadable)
+                yield from _unreadable_folders(unreadable)
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
                     if name.lower().endswith(DRAFT_SUFFIXES) and not name.startswith("."):
                         found = True
                         yield str(Path(root, name))
+            found = found or bool(unreadable)
+            yield from _unreadable_folders(unreadable)
             if not found:
                 yield ToneguardError(
                     f"no drafts found (looked for {', '.join(DRAFT_SUFFIXES)})", path
                 )
         else:
             yield ToneguardError("no such file or directory", path)
+
+
+def _unreadable_folders(errors: list[OSError]) -> Iterator[ToneguardError]:
+    while errors:
+        error = errors.pop(0)
+        yield ToneguardError(f"cannot read folder: {error.strerror or error}", error.filename)
