@@ -81,7 +81,7 @@ CASES = [
     ("config: unknown rule id", {".toneguard.yaml": "select: [rudeness]\n", "a.txt": LETTER}, ["a.txt"],
      "{dir}/.toneguard.yaml: select: unknown rule 'rudeness' (see `toneguard rules`)"),
     ("config: unknown key", {".toneguard.yaml": "colour: red\n", "a.txt": LETTER}, ["a.txt"],
-     "{dir}/.toneguard.yaml: unknown key 'colour' (known keys: select, ignore, stage, model, rule-dirs, "
+     "{dir}/.toneguard.yaml: unknown key 'colour' (known keys: select, ignore, stage, model, tone-model, rule-dirs, "
      "fail-on, rules)"),
     ("config: model not installed", {".toneguard.yaml": "model: no_such_pipeline\n", "a.txt": LETTER},
      ["a.txt"], "spaCy pipeline 'no_such_pipeline' is not installed (pip install it, or remove 'model' "
