@@ -49,17 +49,11 @@ def load_classifier(path: str = str(MODEL_DIR)) -> Language:
         raise ToneguardError(f"cannot load the tone model: {error}", path) from None
 
 
-def labels() -> tuple[str, ...]:
-    return tuple(load_classifier().get_pipe("textcat_multilabel").labels)
-
-
 class ToneLayer:
     """Scores each sentence of each Doc; batched across Docs so `nlp.pipe` stays fast."""
 
     def __init__(self, path: str):
         self.classifier = load_classifier(path)
-        self.textcat = self.classifier.get_pipe("textcat_multilabel")
-        self.labels = tuple(self.textcat.labels)
 
     def __call__(self, doc: Doc) -> Doc:
         return next(iter(self.pipe([doc])))
@@ -73,11 +67,8 @@ class ToneLayer:
                     if words:
                         firsts.append(words[0])
                         texts.append(doc.text[words[0].idx:words[-1].idx + len(words[-1])])
-            for start in range(0, len(texts), BATCH):
-                chunk = [self.classifier.make_doc(text) for text in texts[start:start + BATCH]]
-                scores = self.textcat.predict(chunk)
-                for token, row in zip(firsts[start:start + BATCH], scores.tolist()):
-                    token._.tone = dict(zip(self.labels, row))
+            for token, scored in zip(firsts, self.classifier.pipe(texts, batch_size=BATCH)):
+                token._.tone = scored.cats
             yield from batch
 
 

@@ -103,15 +103,11 @@ def score(model_dir: Path, items: list[Example], threshold: float = 0.5) -> dict
     import spacy
 
     nlp = spacy.load(model_dir)
-    textcat = nlp.get_pipe("textcat_multilabel")
     counts = {label: Counter() for label in LABELS}
-    for start in range(0, len(items), 256):
-        chunk = items[start:start + 256]
-        predicted = textcat.predict([nlp.make_doc(text) for text, _, _ in chunk])
-        for (_, labels, _), row in zip(chunk, predicted.tolist()):
-            for label, value in zip(textcat.labels, row):
-                hit, wanted = value >= threshold, label in labels
-                counts[label]["tp" if hit and wanted else "fp" if hit else "fn" if wanted else "tn"] += 1
+    for (_, labels, _), doc in zip(items, nlp.pipe(text for text, _, _ in items)):
+        for label, value in doc.cats.items():
+            hit, wanted = value >= threshold, label in labels
+            counts[label]["tp" if hit and wanted else "fp" if hit else "fn" if wanted else "tn"] += 1
     result = {}
     for label, c in counts.items():
         p = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else 1.0
