@@ -166,6 +166,29 @@ def test_hover_explains_the_rule(server):
                                                  "position": {"line": 0, "character": 1}}) is None
 
 
+def test_hover_and_quick_fixes_list_the_finding_under_the_cursor_first(server):
+    """On "??" five findings overlap (three letter-wide, the sentence, the "??"): the specific
+    safe fix comes first, then the sentence's rewrite, then the letter-wide additions."""
+    text = "Hi Priya,\n\nI guess you found someone cheaper. Why was I not selected??\n"
+    uri = server.open("nearest.txt", text)
+    diagnostics = server.diagnostics(uri, 1)["diagnostics"]
+    cursor = {"line": 2, "character": text.split("\n")[2].index("??")}
+    here = [d for d in diagnostics if d["range"]["start"]["line"] <= 2 <= d["range"]["end"]["line"]
+            and utf16_offset(text, d["range"]["start"]) <= text.index("??") < utf16_offset(text, d["range"]["end"])]
+    assert len(here) >= 4 and here[-1]["code"] == "raw-emotion"  # widest first, as editors send them
+    actions = server.request("textDocument/codeAction", {
+        "textDocument": {"uri": uri}, "range": {"start": cursor, "end": cursor}, "context": {"diagnostics": here}})
+    quick = [a for a in actions if a["kind"] == "quickfix"]
+    assert quick[0]["title"] == "replace with “?” [safe fix]" and quick[0]["isPreferred"]
+    assert quick[1]["diagnostics"][0]["code"] == "broad-feedback-question"
+    widths = [utf16_offset(text, a["diagnostics"][0]["range"]["end"]) - utf16_offset(text, a["diagnostics"][0]["range"]["start"])
+              for a in quick]
+    assert widths == sorted(widths)
+    hover = server.request("textDocument/hover", {"textDocument": {"uri": uri}, "position": cursor})
+    order = re.findall(r"\*\*toneguard `([a-z-]+)`\*\*", hover["contents"]["value"])
+    assert order[:2] == ["raw-emotion", "broad-feedback-question"] and len(order) == len(here)
+
+
 def test_bad_front_matter_is_one_error_and_the_server_carries_on(server):
     uri = server.open("front.md", "---\nstage: [oops\n---\nHi Priya,\n\nThanks for nothing.\n", language="markdown")
     [error] = server.diagnostics(uri, 1)["diagnostics"]

@@ -26,7 +26,7 @@ from .engine import cached_rules, lint_text
 from .errors import ToneguardError
 from .fixing import apply
 from .formats import describe
-from .report import LineIndex, Report, Suggestion, Violation
+from .report import LineIndex, Report, Suggestion, Violation, severity_rank
 from .rules import Rule
 
 SOURCE = "toneguard"
@@ -252,6 +252,13 @@ def _violation(diagnostic: lsp.Diagnostic, version: int | None) -> Violation | N
     return Violation(**{**fields, "suggestions": tuple(Suggestion(**s) for s in fields["suggestions"])})
 
 
+def _nearness(violation: Violation, offset: int) -> tuple:
+    """Sort key putting the finding under the cursor before the letter-wide ones around it:
+    spans containing `offset` first, the narrowest of them first, then the most severe."""
+    return (not violation.start <= offset <= violation.end, violation.end - violation.start,
+            -severity_rank(violation.severity))
+
+
 def _wanted(kind: str, only: list[str] | None) -> bool:
     return not only or any(kind == k or kind.startswith(k + ".") for k in only)
 
@@ -266,10 +273,9 @@ async def code_actions(ls: ToneguardServer, params: lsp.CodeActionParams) -> lis
     positions = Positions(document.source, ls.encoding)
     actions = []
     if _wanted(lsp.CodeActionKind.QuickFix, only):
-        for diagnostic in params.context.diagnostics:
-            violation = _violation(diagnostic, document.version)
-            if violation is None:
-                continue
+        ours = [(d, v) for d in params.context.diagnostics if (v := _violation(d, document.version))]
+        cursor = positions.offset(params.range.start)
+        for diagnostic, violation in sorted(ours, key=lambda pair: _nearness(pair[1], cursor)):
             preferred = next((s for s in violation.suggestions if s.safe), None)
             for suggestion in violation.suggestions:
                 edit = positions.edit(suggestion.start, suggestion.end, suggestion.text)
@@ -307,6 +313,7 @@ def hover(ls: ToneguardServer, params: lsp.HoverParams) -> lsp.Hover | None:
     hits = [v for v in linted.report.violations if v.start <= offset < v.end or v.start == v.end == offset]
     if not hits:
         return None
+    hits.sort(key=lambda v: _nearness(v, offset))
     text = "\n\n---\n\n".join(_explain(v, linted.rules.get(v.rule)) for v in hits)
     return lsp.Hover(lsp.MarkupContent(lsp.MarkupKind.Markdown, text),
                      range=positions.range(min(v.start for v in hits), max(v.end for v in hits)))
