@@ -10,6 +10,7 @@ import pytest
 from lsprotocol.types import Position
 
 from lsp_client import Client, changed
+from toneguard.articles import ARTICLES
 from toneguard.lsp import UTF8, UTF16, UTF32, Positions
 from toneguard.rules import load_rules
 
@@ -161,7 +162,7 @@ def test_hover_explains_the_rule(server):
     assert hover["contents"]["kind"] == "markdown"
     assert "`bitterness`" in hover["contents"]["value"]
     assert " ".join(rule.why.split()) in hover["contents"]["value"]
-    assert f"Seed article {rule.sources[0][0]}" in hover["contents"]["value"]
+    assert f"*Source:* “{ARTICLES[rule.sources[0][0]].title}”, {ARTICLES[rule.sources[0][0]].publisher}" in hover["contents"]["value"]
     assert server.request("textDocument/hover", {"textDocument": {"uri": uri},
                                                  "position": {"line": 0, "character": 1}}) is None
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from toneguard.articles import ARTICLES
 from toneguard.engine import cached_rules
 
 from conftest import CORPUS, REPO
@@ -46,3 +47,12 @@ def test_readme_quick_start_output_is_what_a_run_prints():
     result = subprocess.run([_script(), "check", "corpus/examples/seed-000-sample.txt"], cwd=REPO,
                             capture_output=True, text=True, timeout=120, env={**os.environ, "NO_COLOR": "1"})
     assert (result.returncode, result.stdout) == (1, shown)
+
+
+def test_every_cited_article_is_in_the_table_and_the_readme_lists_it_as_it_is():
+    cited = {article for rule in cached_rules(()).values() for article, _ in rule.sources}
+    assert cited <= set(ARTICLES)
+    readme = (REPO / "README.md").read_text()
+    rows = re.findall(r"^\| (\d{3}) \| (?:\[(.+?)\]\((\S+)\)|([^|]+?)) \| (.+?) \|$", readme, re.M)
+    listed = {number: (linked or plain, publisher, url) for number, linked, url, plain, publisher in rows}
+    assert listed == {number: (a.title, a.publisher, a.url) for number, a in ARTICLES.items()}

@@ -14,6 +14,7 @@ from typing import Callable, Iterable, TextIO
 import click
 
 from . import __version__
+from .articles import cite
 from .report import Report, Suggestion, Violation
 from .rules import Rule
 
@@ -191,7 +192,7 @@ def emit_sarif(reports: Iterable[Report], output: Output) -> None:
         "id": rule.id,
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": rule.message},
-        "help": {"text": rule.why},
+        "help": {"text": "\n".join([rule.why, "", "Sources:"] + [cite(a, q) for a, q in rule.sources])},
         "defaultConfiguration": {"level": level[rule.severity]},
     } for rule in output.rules.values()]
     sarif = {

@@ -21,6 +21,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from . import __version__
+from .articles import cite
 from .config import _cached_config, find_config, settings_for
 from .engine import cached_rules, lint_text
 from .errors import ToneguardError
@@ -323,8 +324,7 @@ def _explain(violation: Violation, rule: Rule | None) -> str:
     lines = [f"**toneguard `{violation.rule}`** ({violation.severity}): {violation.message}"]
     if rule is not None:
         lines.append(f"*Why:* {' '.join(rule.why.split())}")
-        for article, quote in rule.sources:
-            lines.append(f"Seed article {article}" + (f": “{' '.join(quote.split())}”" if quote else ""))
+        lines += [f"*Source:* {cite(article, quote)}" for article, quote in rule.sources]
     return "\n\n".join(lines)
 
 
