@@ -56,3 +56,18 @@ def test_every_cited_article_is_in_the_table_and_the_readme_lists_it_as_it_is():
     rows = re.findall(r"^\| (\d{3}) \| (?:\[(.+?)\]\((\S+)\)|([^|]+?)) \| (.+?) \|$", readme, re.M)
     listed = {number: (linked or plain, publisher, url) for number, linked, url, plain, publisher in rows}
     assert listed == {number: (a.title, a.publisher, a.url) for number, a in ARTICLES.items()}
+
+
+def test_one_version_and_every_documented_tag_is_its_tag():
+    """A release bumps pyproject and toneguard.__version__ together, and the README's
+    `rev:` and `@v...` name that version's tag (see the README's Releasing section)."""
+    import toneguard
+
+    version = re.search(r'^version = "(.+)"$', (REPO / "pyproject.toml").read_text(), re.M).group(1)
+    assert toneguard.__version__ == version
+    readme = (REPO / "README.md").read_text()
+    releasing = readme.split("### Releasing\n")[1].split("\n#")[0]
+    for step in ("`pyproject.toml`", "`toneguard/__init__.py`", "git tag -a vX.Y.Z"):
+        assert step in releasing
+    tags = re.findall(r"^\s*rev: (\S+)$", readme, re.M) + re.findall(r"toneguard@(v[\w.]+)", readme)
+    assert len(tags) >= 2 and set(tags) == {f"v{version}"}, tags
