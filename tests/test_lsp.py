@@ -5,6 +5,8 @@ Plus unit tests of the offset <-> position mapping.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import pytest
 from lsprotocol.types import Position
@@ -82,6 +84,14 @@ def test_lifecycle_utf32_and_where_settings_come_from(tmp_path):
     finally:
         code = client.stop()
     assert code == 0
+
+
+def test_initialize_is_answered_without_importing_spacy():
+    """Everything `toneguard lsp` imports before it answers `initialize`: no spaCy, which takes
+    a second or more; the pipeline is loaded afterwards, on the lint thread."""
+    probe = "import sys, toneguard.cli, toneguard.lsp; print(sorted({m.split('.')[0] for m in sys.modules} & {'spacy', 'thinc'}))"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout) == (0, "[]\n"), result.stderr
 
 
 def test_diagnostic_range_is_in_utf16_units(server):

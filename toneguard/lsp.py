@@ -1,6 +1,8 @@
 """`toneguard lsp`: findings, quick fixes and hover in any editor that speaks LSP (stdio).
 
-Linting runs on one worker thread, so the loaded pipeline is reused and never shared
+`initialize` is answered at once: spaCy is imported and the pipeline loaded afterwards, on
+the worker thread, and documents opened meanwhile are linted as soon as it is ready.
+Linting runs on that one worker thread, so the loaded pipeline is reused and never shared
 between threads while the event loop keeps taking in edits. An idle server lints at
 once; edits that arrive during a lint are coalesced and only the newest text is linted
 next. A result is published only if its document has not changed since it was read,
@@ -23,9 +25,7 @@ from pygls.uris import to_fs_path
 from . import __version__
 from .articles import cite
 from .config import _cached_config, find_config, settings_for
-from .engine import cached_rules, lint_text
 from .errors import ToneguardError
-from .fixing import apply
 from .formats import describe
 from .report import LineIndex, Report, Suggestion, Violation, severity_rank
 from .rules import Rule
@@ -119,6 +119,8 @@ def lint_document(uri: str, text: str, version: int | None, encoding: str, root:
     draft or its config become one diagnostic at the top instead of an exception."""
     if not text.strip():
         return Linted(version, None, {}, [])
+    from .engine import cached_rules, lint_text  # spaCy: imported on the worker, never before `initialize`
+
     path = to_fs_path(uri) if uri.startswith("file:") else None
     try:
         settings = settings_for(path or os.path.join(root or os.getcwd(), UNTITLED))
@@ -141,6 +143,8 @@ def lint_document(uri: str, text: str, version: int | None, encoding: str, root:
 
 def _warm_up(root: str | None) -> None:
     """Load the pipeline before the first real edit, so the first diagnostics come fast."""
+    from .engine import lint_text
+
     try:
         lint_text(WARM_UP, path=UNTITLED, settings=settings_for(os.path.join(root or os.getcwd(), UNTITLED)))
     except Exception:  # noqa: BLE001 - the document's own lint reports whatever is wrong
@@ -288,6 +292,8 @@ async def code_actions(ls: ToneguardServer, params: lsp.CodeActionParams) -> lis
     if current:
         safe = [s for v in current[1].report.violations for s in v.suggestions if s.safe]
         if safe:
+            from .fixing import apply
+
             fixed, _ = apply(document.source, safe)
             actions.append(lsp.CodeAction("Fix all safe suggestions", kind=FIX_ALL,
                                           edit=lsp.WorkspaceEdit(changes={uri: [_whole_edit(positions, fixed)]})))
