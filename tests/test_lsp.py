@@ -4,6 +4,8 @@ Plus unit tests of the offset <-> position mapping.
 """
 from __future__ import annotations
 
+import json
+import os
 import re
 import subprocess
 import sys
@@ -11,10 +13,12 @@ import sys
 import pytest
 from lsprotocol.types import Position
 
+from conftest import RULE_TEMPLATE
 from lsp_client import Client, changed
 from toneguard.articles import ARTICLES
 from toneguard.lsp import UTF8, UTF16, UTF32, Positions
 from toneguard.rules import load_rules
+from toneguard.sources import MAX_BYTES
 
 CLEAN = ("Hi Priya,\n\nThank you for letting me know. I enjoyed meeting the team at Acme and "
          "would love to be considered for future roles.\n\nBest,\nSam\n")
@@ -279,3 +283,118 @@ def test_an_edit_never_splits_a_crlf():
     assert apply_edits(text, [as_json]) == text[:cut] + text[cut + 1:]
     edit = positions.edit(0, cut, "Hello,")  # ending between \r and \n: the edit takes the \n too
     assert (edit.range.end, edit.new_text) == (Position(1, 0), "Hello,\n")
+
+
+# --- hostile input -----------------------------------------------------------------------
+
+
+def frame(message: dict | bytes, length: bytes | None = None) -> bytes:
+    body = message if isinstance(message, bytes) else json.dumps({"jsonrpc": "2.0", **message}).encode()
+    return b"Content-Length: " + (length if length is not None else str(len(body)).encode()) + b"\r\n\r\n" + body
+
+
+def alive(server, ident: int) -> dict:
+    """Proof the server still reads and answers: a hover request, by raw bytes, with this id."""
+    server.send_raw(frame({"id": ident, "method": "textDocument/hover", "params": {
+        "textDocument": {"uri": (server.root / "nothing.txt").as_uri()}, "position": {"line": 0, "character": 0}}}))
+    return server.answer(ident)
+
+
+def test_a_document_over_the_size_limit_is_refused_at_once_and_holds_up_no_other(server):
+    """The CLI's limit: one diagnostic saying so, at once, instead of spaCy's E088 for a
+    1M-character paragraph or minutes of parsing for 5.2M characters, during which no other
+    document would be linted."""
+    limit = f"larger than the {MAX_BYTES:,}-byte limit for a draft"
+    paragraph = server.open("paragraph.txt", "Hi Priya,\n\n" + "x" * 1_000_000 + "\n")
+    huge = server.open("huge.txt", "Hi Priya,\n\n" + "Thanks for nothing. " * 260_000)
+    small = server.open("small.txt", "Hi Priya,\n\nThanks for nothing.\n")
+    assert "bitterness" in {d["code"] for d in server.diagnostics(small, 1)["diagnostics"]}
+    for uri in (paragraph, huge):
+        [refused] = server.diagnostics(uri, 1)["diagnostics"]
+        assert refused["message"] == limit and refused["severity"] == 1
+        assert refused["range"] == {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}
+    fits = "Hi Priya,\n\n" + "é" * ((MAX_BYTES - 11) // 2)  # the limit counts UTF-8 bytes, as the CLI does
+    assert server.diagnostics(server.open("fits.txt", fits), 1)["diagnostics"][0]["message"] != limit
+    assert server.diagnostics(server.open("over.txt", fits + "é"), 1)["diagnostics"][0]["message"] == limit
+
+
+def test_bad_framing_is_answered_and_the_server_reads_on(server):
+    """Each badly framed message gets one parse error (id null, as JSON-RPC says), and the
+    server finds the next message's header and answers it."""
+    message = json.dumps({"jsonrpc": "2.0", "method": "$/unknown", "params": {}}).encode()
+    for ident, (bad, why) in enumerate((
+            (frame(message, b"abc"), "Content-Length 'abc' is not a number from 1 to 67,108,864"),
+            (b"Content-Type: text/plain\r\n\r\n" + message, "no Content-Length header"),
+            (frame(b"{}", b"1000000000000"), "Content-Length '1000000000000' is not a number from 1 to 67,108,864"),
+            (b"X" * 200_000 + b"\r\n\r\n", "a header line longer than 1024 bytes"),
+            (frame(b"{}", b"-5"), "Content-Length '-5' is not a number from 1 to 67,108,864")), start=901):
+        server.send_raw(bad)
+        assert alive(server, ident)["result"] is None, bad[:40]
+        refused = server.wait(lambda m: "id" in m and m["id"] is None and "method" not in m, timeout=1)
+        assert refused["error"] == {"code": -32700, "message": f"unreadable message: {why}"}
+    assert server.process.poll() is None
+
+
+def test_malformed_messages_get_a_json_rpc_error(server):
+    server.send_raw(frame({"id": 910, "method": "textDocument/hover", "params": {"textDocument": 5, "position": "x"}}))
+    answer = server.answer(910)
+    assert "result" not in answer and answer["error"]["code"] == -32602  # invalid params, for that request
+    assert answer["error"]["message"].startswith(
+        "invalid params for textDocument/hover: invalid value for type, expected str @ $.params.text_document.uri;")
+    for body, code, why in ((b'{"jsonrpc": "2.0", "id": 911, "method": ', -32700, "not JSON: Expecting value: line 1 column 41 (char 40)"),
+                            (b"[1, 2]", -32600, "not a JSON-RPC 2.0 request, notification or response"),
+                            (b'"\xff\xfe"', -32700, "not JSON: 'utf-8' codec can't decode byte 0xff")):
+        server.send_raw(frame(body))
+        refused = server.wait(lambda m: "id" in m and m["id"] is None and "method" not in m, timeout=10)
+        assert refused["error"]["code"] == code and refused["error"]["message"].startswith(why), (body, refused)
+    server.send_raw(frame({"id": 912, "method": "textDocument/codeAction", "params": {"textDocument": {}}}))
+    assert server.answer(912)["error"]["code"] == -32602
+    server.send_raw(frame({"method": "textDocument/didOpen", "params": {"textDocument": 5}}))  # no answer due
+    assert alive(server, 913)["result"] is None
+    assert not [m for m in server.drain(0.2) if m.get("method") == "window/showMessage"]  # the log has them
+
+
+def test_a_lone_surrogate_is_linted_like_any_other_character(server):
+    """JSON can carry half a surrogate pair ("\\ud800"); it takes one position like any
+    character, and the findings around it are reported where they are."""
+    text = "Hi Priya,\n\nI smiled \ud800. Thanks for nothing.\n"
+    uri = server.open("surrogate.txt", text)
+    [bitter] = [d for d in server.diagnostics(uri, 1)["diagnostics"] if d["code"] == "bitterness"]
+    assert bitter["range"]["start"] == {"line": 2, "character": text.split("\n")[2].index("Thanks")}
+    assert not [m for m in server.drain(0.2) if m.get("method") == "window/showMessage"]
+
+
+BROKEN_PLUGIN = {
+    "brokenplugin/__init__.py": "def boom(nlp):\n    def run(doc):\n"
+                                "        if 'KABOOM' in doc.text:\n            raise RuntimeError('the check broke')\n"
+                                "        return [doc[t.i:t.i + 1] for t in doc if t.lower_ == 'synergy']\n"
+                                "    return run\n",
+    "brokenplugin/rules/kaboom.yaml": RULE_TEMPLATE.format(id="kaboom").replace("phrases: [synergy]", "check: boom"),
+    "brokenplugin-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: brokenplugin\nVersion: 1.0\n",
+    "brokenplugin-1.0.dist-info/entry_points.txt": "[toneguard.checks]\nboom = brokenplugin:boom\n",
+}
+
+
+def test_an_internal_error_replaces_the_findings_of_the_version_before(tmp_path):
+    """A bug (here a third-party check that raises) is shown on the document it happened in,
+    for that version, instead of the previous version's findings; other documents carry on."""
+    site = tmp_path / "site"
+    for name, content in BROKEN_PLUGIN.items():
+        (site / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / name).write_text(content)
+    root = tmp_path / "letters"
+    root.mkdir()
+    (root / ".toneguard.yaml").write_text(f"rule-dirs: [{site / 'brokenplugin' / 'rules'}]\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
+    client = Client(root, env=env)
+    try:
+        uri = client.open("draft.txt", "Hi Priya,\n\nThanks for nothing.\n")
+        assert "bitterness" in {d["code"] for d in client.diagnostics(uri, 1)["diagnostics"]}
+        client.change(uri, 2, "Hi Priya,\n\nThanks for nothing. KABOOM\n")
+        [error] = client.diagnostics(uri, 2)["diagnostics"]
+        assert error["message"] == "internal error: RuntimeError: the check broke (please report it)"
+        assert error["severity"] == 1
+        other = client.open("other.txt", "Hi Priya,\n\nThanks for nothing.\n")
+        assert "bitterness" in {d["code"] for d in client.diagnostics(other, 1)["diagnostics"]}
+    finally:
+        client.stop()

@@ -14,11 +14,13 @@ import asyncio
 import bisect
 import os
 import sys
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from urllib.parse import unquote
 
 from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
@@ -27,8 +29,10 @@ from .articles import cite
 from .config import _cached_config, find_config, settings_for
 from .errors import ToneguardError
 from .formats import describe
+from .jsonrpc import MessageReader, Protocol, refuse_on
 from .report import LineIndex, Report, Suggestion, Violation, severity_rank
 from .rules import Rule
+from .sources import check_size
 
 SOURCE = "toneguard"
 FIX_ALL = "source.fixAll.toneguard"
@@ -38,6 +42,9 @@ SEVERITY = {"error": lsp.DiagnosticSeverity.Error, "warning": lsp.DiagnosticSeve
             "info": lsp.DiagnosticSeverity.Information}
 UTF8, UTF16, UTF32 = (lsp.PositionEncodingKind.Utf8, lsp.PositionEncodingKind.Utf16,
                       lsp.PositionEncodingKind.Utf32)
+# Half a surrogate pair can arrive in JSON ("\ud800") but is no character of any text: linted
+# as U+FFFD, one code point for one, so every offset still holds.
+LONE_SURROGATES = {code: "\ufffd" for code in range(0xD800, 0xE000)}
 
 
 # --- positions -------------------------------------------------------------------------
@@ -116,21 +123,22 @@ class Linted:
 
 def lint_document(uri: str, text: str, version: int | None, encoding: str, root: str | None) -> Linted:
     """Lint like `toneguard check` would lint the file at the URI's path; errors in the
-    draft or its config become one diagnostic at the top instead of an exception."""
+    draft or its config, and bugs, become one diagnostic at the top for this version."""
     if not text.strip():
         return Linted(version, None, {}, [])
     from .engine import cached_rules, lint_text  # spaCy: imported on the worker, never before `initialize`
 
     path = to_fs_path(uri) if uri.startswith("file:") else None
     try:
+        check_size(len(text.encode("utf-8", "surrogatepass")), path or UNTITLED)
         settings = settings_for(path or os.path.join(root or os.getcwd(), UNTITLED))
-        report = lint_text(text, path=path or UNTITLED, settings=settings)
+        report = lint_text(text.translate(LONE_SURROGATES), path=path or UNTITLED, settings=settings)
         rules = cached_rules(settings.rule_dirs)
     except ToneguardError as error:
-        message = error.problem if error.where in (path, UNTITLED) else str(error)
-        top = lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0))
-        diagnostic = lsp.Diagnostic(top, message, severity=lsp.DiagnosticSeverity.Error, source=SOURCE)
-        return Linted(version, None, {}, [diagnostic])
+        return _failed(version, error.problem if error.where in (path, UNTITLED) else str(error))
+    except Exception as error:  # a bug in toneguard or a plugin: shown here, and the server carries on
+        traceback.print_exc(file=sys.stderr)
+        return _failed(version, f"internal error: {type(error).__name__}: {error} (please report it)")
     if not report.editable:  # decoded e-mail text: a rewrite cannot be applied to the file as it is
         report = replace(report, violations=tuple(replace(v, suggestions=()) for v in report.violations))
     positions = Positions(text, encoding)
@@ -139,6 +147,13 @@ def lint_document(uri: str, text: str, version: int | None, encoding: str, root:
         source=SOURCE, data={"version": version, "violation": asdict(v)},
     ) for v in report.violations]
     return Linted(version, report, rules, diagnostics)
+
+
+def _failed(version: int | None, message: str) -> Linted:
+    """One error at the top of the document, in place of its findings."""
+    top = lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0))
+    return Linted(version, None, {}, [lsp.Diagnostic(top, message, severity=lsp.DiagnosticSeverity.Error,
+                                                      source=SOURCE)])
 
 
 def _warm_up(root: str | None) -> None:
@@ -156,11 +171,20 @@ def _warm_up(root: str | None) -> None:
 
 class ToneguardServer(LanguageServer):
     def __init__(self):
-        super().__init__(SOURCE, __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Full)
+        super().__init__(SOURCE, __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Full,
+                         protocol_cls=Protocol)
         self.linter = ThreadPoolExecutor(1, thread_name_prefix="toneguard-lint")
         self.dirty: set[str] = set()  # documents edited since their text was last read for a lint
         self.running: dict[str, asyncio.Task] = {}
         self.linted: dict[str, Linted] = {}  # the last published result per document
+
+    def report_server_error(self, error: Exception, source) -> None:
+        """A message the client got wrong was answered already (or, a notification, cannot be):
+        it goes to the log, not to the user in a pop-up."""
+        if source is JsonRpcException:
+            print(f"toneguard lsp: {error}", file=sys.stderr, flush=True)
+        else:
+            super().report_server_error(error, source)
 
     @property
     def encoding(self) -> str:
@@ -338,4 +362,4 @@ def serve() -> None:
     """Speak LSP on stdin/stdout until the client says exit."""
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must never corrupt the protocol stream
-    server.start_io(stdin, stdout)
+    server.start_io(MessageReader(stdin, refuse_on(stdout)), stdout)
