@@ -23,6 +23,7 @@ class Client:
         self.process = subprocess.Popen([sys.executable, "-m", "toneguard", "lsp"], cwd=cwd or root, env=env,
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr)
         self.incoming: queue.Queue = queue.Queue()
+        self.writing = threading.Lock()
         self.inbox: list[dict] = []  # notifications read while waiting for something else
         self.ids = itertools.count(1)
         threading.Thread(target=self._read, daemon=True).start()
@@ -45,19 +46,24 @@ class Client:
                 name, _, value = line.decode("ascii").partition(":")
                 if name.lower() == "content-length":
                     length = int(value)
-            self.incoming.put(json.loads(stream.read(length)))
+            message = json.loads(stream.read(length))
+            if "method" in message and "id" in message:  # the server asks (registerCapability): say yes
+                self.send({"id": message["id"], "result": None})
+            self.incoming.put(message)
 
     def send(self, *messages: dict):
         """Write the messages in one go, so the server reads them as fast as it can."""
+        data = b""
         for message in messages:
             body = json.dumps({"jsonrpc": "2.0", **message}).encode("utf-8")
-            self.process.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
-        self.process.stdin.flush()
+            data += b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+        self.send_raw(data)
 
     def send_raw(self, data: bytes):
         """Bytes as they are, framing and all: for testing what the server does with bad input."""
-        self.process.stdin.write(data)
-        self.process.stdin.flush()
+        with self.writing:  # the reader thread answers the server's requests
+            self.process.stdin.write(data)
+            self.process.stdin.flush()
 
     def notify(self, method: str, params):
         self.send({"method": method, "params": params})

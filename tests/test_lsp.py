@@ -398,3 +398,74 @@ def test_an_internal_error_replaces_the_findings_of_the_version_before(tmp_path)
         assert "bitterness" in {d["code"] for d in client.diagnostics(other, 1)["diagnostics"]}
     finally:
         client.stop()
+
+
+# --- config changes ----------------------------------------------------------------------
+
+WATCHING = {"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": True, "relativePatternSupport": True}}}
+
+
+def watched(client) -> list:
+    """The glob patterns of the next client/registerCapability for watched files."""
+    request = client.wait(lambda m: m.get("method") == "client/registerCapability")
+    [registration] = request["params"]["registrations"]
+    assert registration["method"] == "workspace/didChangeWatchedFiles"
+    return [watcher["globPattern"] for watcher in registration["registerOptions"]["watchers"]]
+
+
+def test_config_and_rule_file_changes_reach_every_open_draft_and_a_broken_config_is_shown(tmp_path):
+    root = tmp_path / "letters"
+    (root / "house").mkdir(parents=True)
+    config = root / ".toneguard.yaml"
+    config.write_text("ignore: [raw-emotion]\n")
+    (root / "house" / "synergy.yaml").write_text(RULE_TEMPLATE.format(id="synergy"))
+    client = Client(root, capabilities=WATCHING)
+
+    def changed_on_disk(*paths):
+        client.notify("workspace/didChangeWatchedFiles", {"changes": [{"uri": p.as_uri(), "type": 2} for p in paths]})
+
+    def codes(uri):
+        return {d["code"] for d in client.diagnostics(uri)["diagnostics"]}
+
+    try:
+        assert watched(client) == ["**/.toneguard.yaml", "**/.toneguard.yml", "**/pyproject.toml"]
+        draft = client.open("acme.txt", "Hi Priya,\n\nThank you for the synergy!! Thanks for nothing.\n")
+        assert "raw-emotion" not in (found := codes(draft)) and "bitterness" in found
+        settings = client.open(".toneguard.yaml", config.read_text(), language="yaml")
+        assert client.diagnostics(settings)["diagnostics"] == []  # a config file is checked, not linted
+
+        config.write_text("rule-dirs: [house]\n")
+        changed_on_disk(config)
+        assert {"raw-emotion", "synergy", "bitterness"} <= codes(draft)
+        assert watched(client) == [{"baseUri": (root / "house").as_uri(), "pattern": pattern}
+                                   for pattern in ("*.yaml", "*.yml")]
+        client.diagnostics(settings)
+
+        rule = root / "house" / "synergy.yaml"
+        rule.write_text(RULE_TEMPLATE.format(id="synergy").replace('Says "synergy".', "Say what you mean."))
+        changed_on_disk(rule)
+        [finding] = [d for d in client.diagnostics(draft)["diagnostics"] if d["code"] == "synergy"]
+        assert finding["message"] == "Say what you mean."
+        client.diagnostics(settings)
+
+        config.write_text("rule-dirs: [house]\nignore: [raw-emotion\n")
+        changed_on_disk(config)
+        [error] = client.diagnostics(draft)["diagnostics"]
+        problem = "invalid YAML: expected ',' or ']', but got '<stream end>'"
+        assert error["message"] == f"{config}:3:1: {problem}" and error["severity"] == 1
+        [error] = client.diagnostics(settings)["diagnostics"]
+        assert error["message"] == problem and error["range"]["start"] == {"line": 2, "character": 0}
+
+        config.write_text("select: [bitternes]\n")
+        changed_on_disk(config)
+        assert client.diagnostics(draft)["diagnostics"][0]["message"] == \
+            f"{config}: select: unknown rule 'bitternes' (see `toneguard rules`)"
+        [error] = client.diagnostics(settings)["diagnostics"]
+        assert error["message"] == "select: unknown rule 'bitternes' (see `toneguard rules`)"
+
+        config.write_text("{}\n")
+        client.notify("textDocument/didSave", {"textDocument": {"uri": settings}})  # a client that watches nothing
+        assert "raw-emotion" in codes(draft)
+        assert client.diagnostics(settings)["diagnostics"] == []
+    finally:
+        client.stop()

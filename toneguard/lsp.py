@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import itertools
 import os
+import re
 import sys
 import traceback
 from concurrent.futures import ThreadPoolExecutor
@@ -22,11 +24,11 @@ from urllib.parse import unquote
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
-from pygls.uris import to_fs_path
+from pygls.uris import from_fs_path, to_fs_path
 
 from . import __version__
 from .articles import cite
-from .config import _cached_config, find_config, settings_for
+from .config import CONFIG_FILES, _cached_config, find_config, load_config, settings_for
 from .errors import ToneguardError
 from .formats import describe
 from .jsonrpc import MessageReader, Protocol, refuse_on
@@ -42,6 +44,8 @@ SEVERITY = {"error": lsp.DiagnosticSeverity.Error, "warning": lsp.DiagnosticSeve
             "info": lsp.DiagnosticSeverity.Information}
 UTF8, UTF16, UTF32 = (lsp.PositionEncodingKind.Utf8, lsp.PositionEncodingKind.Utf16,
                       lsp.PositionEncodingKind.Utf32)
+SETTINGS_SUFFIXES = (".yaml", ".yml", ".toml")  # config and rule files: never linted as drafts
+RULE_FILES = ("*.yaml", "*.yml")  # what a rule folder holds (see rules.load_rules)
 # Half a surrogate pair can arrive in JSON ("\ud800") but is no character of any text: linted
 # as U+FFFD, one code point for one, so every offset still holds.
 LONE_SURROGATES = {code: "\ufffd" for code in range(0xD800, 0xE000)}
@@ -119,16 +123,19 @@ class Linted:
     report: Report | None
     rules: dict[str, Rule]
     diagnostics: list[lsp.Diagnostic]
+    rule_dirs: tuple[str, ...] = ()  # the rule folders its settings name, to be watched
 
 
 def lint_document(uri: str, text: str, version: int | None, encoding: str, root: str | None) -> Linted:
     """Lint like `toneguard check` would lint the file at the URI's path; errors in the
     draft or its config, and bugs, become one diagnostic at the top for this version."""
-    if not text.strip():
+    path = to_fs_path(uri) if uri.startswith("file:") else None
+    if path and os.path.basename(path) in CONFIG_FILES:
+        return Linted(version, None, {}, check_config(path))
+    if not text.strip() or path and path.endswith(SETTINGS_SUFFIXES):
         return Linted(version, None, {}, [])
     from .engine import cached_rules, lint_text  # spaCy: imported on the worker, never before `initialize`
 
-    path = to_fs_path(uri) if uri.startswith("file:") else None
     try:
         check_size(len(text.encode("utf-8", "surrogatepass")), path or UNTITLED)
         settings = settings_for(path or os.path.join(root or os.getcwd(), UNTITLED))
@@ -146,7 +153,39 @@ def lint_document(uri: str, text: str, version: int | None, encoding: str, root:
         positions.range(v.start, v.end), v.message, severity=SEVERITY[v.severity], code=v.rule,
         source=SOURCE, data={"version": version, "violation": asdict(v)},
     ) for v in report.violations]
-    return Linted(version, report, rules, diagnostics)
+    return Linted(version, report, rules, diagnostics, settings.rule_dirs)
+
+
+def check_config(path: str) -> list[lsp.Diagnostic]:
+    """A config file as toneguard reads it from disk: its error, at its line where the error
+    has one. Nothing for a file toneguard does not use (a pyproject.toml without
+    [tool.toneguard], a .toneguard.yml beside a .toneguard.yaml)."""
+    from .engine import cached_rules
+
+    path = os.path.realpath(path)
+    if find_config(os.path.dirname(path)) != path:
+        return []
+    try:
+        settings = load_config(path)
+        settings.check_rule_ids(cached_rules(settings.rule_dirs))
+    except ToneguardError as error:
+        where = error.where or ""
+        mark = re.fullmatch(re.escape(path) + r":(\d+):(\d+)", where)
+        at = lsp.Position(int(mark[1]) - 1, int(mark[2]) - 1) if mark else lsp.Position(0, 0)
+        message = error.problem if where.startswith(path) else str(error)  # a rule file's error names it
+        return [lsp.Diagnostic(lsp.Range(at, at), message, severity=lsp.DiagnosticSeverity.Error, source=SOURCE)]
+    return []
+
+
+def _forget_settings(rules: bool) -> None:
+    """Config (and, if `rules`, rule files) changed on disk: read them again on next use."""
+    find_config.cache_clear()
+    _cached_config.cache_clear()
+    if rules:
+        from . import engine
+
+        engine.cached_rules.cache_clear()
+        engine._linter.cache_clear()  # its matchers were compiled from the old rules
 
 
 def _failed(version: int | None, message: str) -> Linted:
@@ -177,6 +216,8 @@ class ToneguardServer(LanguageServer):
         self.dirty: set[str] = set()  # documents edited since their text was last read for a lint
         self.running: dict[str, asyncio.Task] = {}
         self.linted: dict[str, Linted] = {}  # the last published result per document
+        self.rule_dirs: set[str] = set()  # watched for changes, where the client can
+        self.registrations = itertools.count(1)
 
     def report_server_error(self, error: Exception, source) -> None:
         """A message the client got wrong was answered already (or, a notification, cannot be):
@@ -193,6 +234,28 @@ class ToneguardServer(LanguageServer):
     def document(self, uri: str):
         """The open document, or None (get_text_document would read a closed one from disk)."""
         return self.workspace.text_documents.get(unquote(uri))
+
+    def watch(self, watchers: list[lsp.FileSystemWatcher], relative: bool = False) -> None:
+        """Ask the client to tell us when these files change, if it can watch files for us."""
+        workspace = self.client_capabilities.workspace
+        can = workspace and workspace.did_change_watched_files
+        if can and can.dynamic_registration and (can.relative_pattern_support or not relative):
+            self.client_register_capability(lsp.RegistrationParams([lsp.Registration(
+                f"toneguard-watch-{next(self.registrations)}", lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                lsp.DidChangeWatchedFilesRegistrationOptions(watchers))]))
+
+    def watch_rule_dirs(self, dirs: tuple[str, ...]) -> None:
+        new = [d for d in dirs if d not in self.rule_dirs]
+        if new:
+            self.rule_dirs.update(new)
+            self.watch([lsp.FileSystemWatcher(lsp.RelativePattern(from_fs_path(d), pattern))
+                        for d in new for pattern in RULE_FILES], relative=True)
+
+    def settings_changed(self, rules: bool) -> None:
+        """Forget the config (and rules) read so far and lint every open document again."""
+        self.linter.submit(_forget_settings, rules)  # the worker runs it before those lints
+        for uri in list(self.workspace.text_documents):
+            self.schedule(uri)
 
     def schedule(self, uri: str) -> None:
         self.dirty.add(uri)
@@ -215,6 +278,7 @@ class ToneguardServer(LanguageServer):
                 self.linted[uri] = linted
                 self.text_document_publish_diagnostics(
                     lsp.PublishDiagnosticsParams(uri, linted.diagnostics, linted.version))
+                self.watch_rule_dirs(linted.rule_dirs)
         except Exception as error:  # a bug in toneguard: say so, and keep serving
             self.window_show_message(lsp.ShowMessageParams(
                 type=lsp.MessageType.Error, message=f"toneguard: internal error: {type(error).__name__}: {error}"))
@@ -244,6 +308,15 @@ server = ToneguardServer()
 @server.feature(lsp.INITIALIZED)
 def initialized(ls: ToneguardServer, params: lsp.InitializedParams) -> None:
     ls.linter.submit(_warm_up, ls.workspace.root_path)
+    ls.watch([lsp.FileSystemWatcher(f"**/{name}") for name in CONFIG_FILES])
+
+
+@server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+def watched_files_changed(ls: ToneguardServer, params: lsp.DidChangeWatchedFilesParams) -> None:
+    paths = [os.path.realpath(to_fs_path(change.uri)) for change in params.changes if change.uri.startswith("file:")]
+    rules = any(os.path.dirname(path) in ls.rule_dirs for path in paths)
+    if rules or any(os.path.basename(path) in CONFIG_FILES for path in paths):
+        ls.settings_changed(rules)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
@@ -258,10 +331,16 @@ def did_change(ls: ToneguardServer, params: lsp.DidChangeTextDocumentParams) -> 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
 def did_save(ls: ToneguardServer, params: lsp.DidSaveTextDocumentParams) -> None:
-    # Saving is when people expect a changed .toneguard.yaml to count: forget the cached one.
-    find_config.cache_clear()
-    _cached_config.cache_clear()
-    ls.schedule(params.text_document.uri)
+    # Saving is when people expect a changed .toneguard.yaml to count, even where the client
+    # watches no files: forget the cached one. A saved config or rule file affects every draft.
+    uri = params.text_document.uri
+    path = os.path.realpath(to_fs_path(uri)) if uri.startswith("file:") else ""
+    rules = os.path.dirname(path) in ls.rule_dirs
+    if rules or os.path.basename(path) in CONFIG_FILES:
+        ls.settings_changed(rules)
+    else:
+        _forget_settings(rules=False)
+        ls.schedule(uri)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
