@@ -469,3 +469,29 @@ def test_config_and_rule_file_changes_reach_every_open_draft_and_a_broken_config
         assert client.diagnostics(settings)["diagnostics"] == []
     finally:
         client.stop()
+
+
+def test_require_config_keeps_the_server_quiet_outside_a_letters_folder(tmp_path):
+    """initializationOptions {"requireConfig": true}: only drafts with a toneguard config at or
+    above them are linted (a README.md or notes.txt elsewhere gets no findings)."""
+    (tmp_path / "letters").mkdir()
+    (tmp_path / "letters" / ".toneguard.yaml").write_text("{}\n")
+    bitter = "Hi Priya,\n\nThanks for nothing.\n"
+    client = Client(tmp_path, initialization_options={"requireConfig": True})
+    try:
+        assert client.diagnostics(client.open("README.md", bitter, language="markdown"))["diagnostics"] == []
+        untitled = "untitled:Untitled-1"  # the workspace root has no config either
+        client.notify("textDocument/didOpen", {"textDocument": {
+            "uri": untitled, "languageId": "plaintext", "version": 1, "text": bitter}})
+        assert client.diagnostics(untitled)["diagnostics"] == []
+        assert "bitterness" in {d["code"] for d in client.diagnostics(client.open("letters/acme.txt", bitter))["diagnostics"]}
+    finally:
+        client.stop()
+    client = Client(tmp_path, initialization_options={"requireConfig": "yes", "quiet": True})
+    try:
+        warning = client.wait(lambda m: m.get("method") == "window/showMessage")["params"]
+        assert warning == {"type": 2, "message": "toneguard: initializationOptions: unknown key 'quiet'; "
+                                                 "'requireConfig' must be true or false (known keys: requireConfig)"}
+        assert "bitterness" in {d["code"] for d in client.diagnostics(client.open("README.md", bitter))["diagnostics"]}
+    finally:
+        client.stop()

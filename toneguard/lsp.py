@@ -44,6 +44,7 @@ SEVERITY = {"error": lsp.DiagnosticSeverity.Error, "warning": lsp.DiagnosticSeve
             "info": lsp.DiagnosticSeverity.Information}
 UTF8, UTF16, UTF32 = (lsp.PositionEncodingKind.Utf8, lsp.PositionEncodingKind.Utf16,
                       lsp.PositionEncodingKind.Utf32)
+OPTIONS = ("requireConfig",)  # initializationOptions, each true or false
 SETTINGS_SUFFIXES = (".yaml", ".yml", ".toml")  # config and rule files: never linted as drafts
 RULE_FILES = ("*.yaml", "*.yml")  # what a rule folder holds (see rules.load_rules)
 # Half a surrogate pair can arrive in JSON ("\ud800") but is no character of any text: linted
@@ -126,7 +127,8 @@ class Linted:
     rule_dirs: tuple[str, ...] = ()  # the rule folders its settings name, to be watched
 
 
-def lint_document(uri: str, text: str, version: int | None, encoding: str, root: str | None) -> Linted:
+def lint_document(uri: str, text: str, version: int | None, encoding: str, root: str | None,
+                  require_config: bool = False) -> Linted:
     """Lint like `toneguard check` would lint the file at the URI's path; errors in the
     draft or its config, and bugs, become one diagnostic at the top for this version."""
     path = to_fs_path(uri) if uri.startswith("file:") else None
@@ -134,11 +136,14 @@ def lint_document(uri: str, text: str, version: int | None, encoding: str, root:
         return Linted(version, None, {}, check_config(path))
     if not text.strip() or path and path.endswith(SETTINGS_SUFFIXES):
         return Linted(version, None, {}, [])
+    where = path or os.path.join(root or os.getcwd(), UNTITLED)
+    if require_config and find_config(os.path.dirname(os.path.abspath(where))) is None:
+        return Linted(version, None, {}, [])  # not in a letters folder: quiet, as asked
     from .engine import cached_rules, lint_text  # spaCy: imported on the worker, never before `initialize`
 
     try:
         check_size(len(text.encode("utf-8", "surrogatepass")), path or UNTITLED)
-        settings = settings_for(path or os.path.join(root or os.getcwd(), UNTITLED))
+        settings = settings_for(where)
         report = lint_text(text.translate(LONE_SURROGATES), path=path or UNTITLED, settings=settings)
         rules = cached_rules(settings.rule_dirs)
     except ToneguardError as error:
@@ -218,6 +223,7 @@ class ToneguardServer(LanguageServer):
         self.linted: dict[str, Linted] = {}  # the last published result per document
         self.rule_dirs: set[str] = set()  # watched for changes, where the client can
         self.registrations = itertools.count(1)
+        self.require_config = False  # initializationOptions.requireConfig: lint only under a config file
 
     def report_server_error(self, error: Exception, source) -> None:
         """A message the client got wrong was answered already (or, a notification, cannot be):
@@ -272,7 +278,7 @@ class ToneguardServer(LanguageServer):
                     return
                 linted = await loop.run_in_executor(
                     self.linter, lint_document, uri, document.source, document.version,
-                    self.encoding, self.workspace.root_path)
+                    self.encoding, self.workspace.root_path, self.require_config)
                 if uri in self.dirty or self.document(uri) is None:
                     continue  # edited or closed meanwhile: this result is stale
                 self.linted[uri] = linted
@@ -303,6 +309,23 @@ class ToneguardServer(LanguageServer):
 
 
 server = ToneguardServer()
+
+
+@server.feature(lsp.INITIALIZE)
+def initialize(ls: ToneguardServer, params: lsp.InitializeParams) -> None:
+    options = params.initialization_options
+    if options is None:
+        return
+    if not isinstance(options, dict):
+        options, problems = {}, ["expected a mapping"]
+    else:
+        problems = [f"unknown key '{key}'" for key in options if key not in OPTIONS]
+        problems += [f"'{key}' must be true or false" for key in OPTIONS if key in options
+                     and not isinstance(options[key], bool)]
+    if problems:  # said, not fatal: the server still lints
+        ls.window_show_message(lsp.ShowMessageParams(lsp.MessageType.Warning, (
+            f"toneguard: initializationOptions: {'; '.join(problems)} (known keys: {', '.join(OPTIONS)})")))
+    ls.require_config = options.get("requireConfig") is True
 
 
 @server.feature(lsp.INITIALIZED)
