@@ -8,6 +8,7 @@ private HOME and XDG folders), on PATH only what the case needs.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -162,3 +163,82 @@ def test_fix_command_never_loses_a_latin_1_buffer(vim, tmp_path, letters):
     held = buffer.decode("latin-1" if vim == "vim" else "utf-8")  # the editor's own encoding
     assert held == original.rstrip("\n"), said
     assert draft.read_bytes() == original.encode("latin-1")
+
+
+# --- the language server in Neovim -------------------------------------------------------
+
+# The README's Neovim snippets: the oldest version each is for, and a line that finds it.
+NVIM_SNIPPETS = {(0, 11): "vim.lsp.config('toneguard'", (0, 8): "vim.lsp.start({", (0, 7): "vim.lsp.start_client({"}
+WAIT_SCRIPT = """\
+local function clients(buf)  -- attached toneguard clients (vim.lsp.get_clients is new in 0.10)
+  local found = vim.lsp.get_clients and vim.lsp.get_clients({ bufnr = buf }) or vim.lsp.buf_get_clients(buf)
+  local n = 0
+  for _ in pairs(found) do n = n + 1 end
+  return n
+end
+local result = {}
+vim.cmd('edit @LETTER@')
+local letter = vim.api.nvim_get_current_buf()
+result.waited = vim.wait(90000, function() return #vim.diagnostic.get(letter) > 0 end, 50)
+result.letter = {}
+for _, d in ipairs(vim.diagnostic.get(letter)) do
+  local code = d.code or (d.user_data and d.user_data.lsp and d.user_data.lsp.code)
+  table.insert(result.letter, { code = code, message = d.message, lnum = d.lnum, col = d.col, source = d.source })
+end
+result.letter_clients = clients(letter)
+vim.cmd('edit @NOTES@')
+local notes = vim.api.nvim_get_current_buf()
+vim.wait(3000, function() return #vim.diagnostic.get(notes) > 0 end, 50)
+result.notes = #vim.diagnostic.get(notes)
+result.notes_clients = clients(notes)
+vim.fn.writefile({ vim.fn.json_encode(result) }, '@RESULT@')
+vim.cmd('qa!')
+"""
+
+
+def neovims() -> list[tuple[tuple[int, int], str]]:
+    """Every Neovim to test with: `nvim` on PATH, and any named in TONEGUARD_TEST_NVIM
+    (os.pathsep-separated; CI adds a newer release there), with its version."""
+    found = {}
+    for candidate in [shutil.which("nvim", path=SYSTEM_PATH) or ""] + os.environ.get("TONEGUARD_TEST_NVIM", "").split(os.pathsep):
+        if candidate and os.access(candidate, os.X_OK):
+            first = subprocess.run([candidate, "--version"], capture_output=True, text=True, timeout=30).stdout
+            version = re.match(r"NVIM v(\d+)\.(\d+)", first)
+            if version:
+                found[candidate] = (int(version[1]), int(version[2]))
+    return sorted((version, path) for path, version in found.items())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("oldest", list(NVIM_SNIPPETS), ids=lambda v: f"snippet-for-{v[0]}.{v[1]}")
+def test_neovim_snippet_shows_findings_in_a_letters_folder_and_nothing_elsewhere(oldest, tmp_path):
+    installed = neovims()
+    usable = [(version, path) for version, path in installed if version >= oldest]
+    if not usable:
+        have = ", ".join(f"{v[0]}.{v[1]}" for v, _ in installed) or "none"
+        pytest.skip(f"needs Neovim {oldest[0]}.{oldest[1]} or later (installed: {have}); "
+                    "CI installs Debian's and names a newer one in TONEGUARD_TEST_NVIM")
+    letters, notes = tmp_path / "letters", tmp_path / "notes"
+    letters.mkdir()
+    notes.mkdir()
+    (letters / ".toneguard.yaml").write_text("{}\n")
+    bitter = "Hi Priya,\n\nThanks for nothing.\n"
+    (letters / "acme.txt").write_text(bitter)
+    (notes / "README.md").write_text(bitter)  # no letter: outside the letters folder
+    (tmp_path / "init.lua").write_text(readme_block("lua", NVIM_SNIPPETS[oldest]), encoding="utf-8")
+    for version, nvim in usable:
+        result = tmp_path / f"result-{version[0]}.{version[1]}.json"
+        script = WAIT_SCRIPT.replace("@LETTER@", str(letters / "acme.txt")).replace("@NOTES@", str(notes / "README.md"))
+        (tmp_path / "wait.lua").write_text(script.replace("@RESULT@", str(result)), encoding="utf-8")
+        run = subprocess.run([nvim, "--headless", "-u", str(tmp_path / "init.lua"), "-i", "NONE", "-n",
+                              "-c", f"luafile {tmp_path / 'wait.lua'}"], cwd=tmp_path, stdin=subprocess.DEVNULL,
+                             env=private_env(tmp_path / "home", f"{BIN}:{SYSTEM_PATH}"), capture_output=True,
+                             text=True, timeout=TIMEOUT)
+        assert result.exists(), f"nvim {version}: {run.stdout[-2000:]} {run.stderr[-2000:]}"
+        seen = json.loads(result.read_text())
+        where = f"Neovim {version[0]}.{version[1]}"
+        assert seen["waited"] and seen["letter_clients"] == 1, (where, seen)
+        [bitterness] = [d for d in seen["letter"] if d["code"] == "bitterness"]
+        assert (bitterness["lnum"], bitterness["col"], bitterness["source"]) == (2, 0, "toneguard"), where
+        assert bitterness["message"].startswith("This sounds bitter"), where
+        assert (seen["notes"], seen["notes_clients"]) == (0, 0), (where, seen)
