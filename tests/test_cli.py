@@ -140,9 +140,14 @@ def test_rules_lists_the_catalog(cli):
 def test_explain_tells_a_rules_story(cli):
     run = cli("explain", "broad-feedback-question")
     assert run.code == 0
-    for part in ("What it flags:", "Why it matters:", "seed article 002", "Fires on:",
-                 "Stays quiet on:", "Suggested rewrites:"):
+    for part in ("What it flags:", "Why it matters:", "Fires on:", "Stays quiet on:", "Suggested rewrites:"):
         assert part in run.out
+    # Its sources (002 and 003) by title and publisher, and the address where one is known.
+    sources = run.out.split("Where the advice comes from:\n")[1].split("\n\n")[0]
+    assert "“A 3-Step Plan for Turning a Job Rejection Into an Opportunity”, The Muse — “" in " ".join(sources.split())
+    assert "So You Received a Rejection Letter....Now What?" in sources and "article 00" not in sources
+    run = cli("explain", "bitterness")
+    assert "\n  https://www.askamanager.org/2013/01/how-to-respond-to-job-rejection-and-even-make-it-work-for-you.html\n" in run.out
 
 
 def test_explain_unknown_rule(cli):

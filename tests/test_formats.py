@@ -75,6 +75,8 @@ def test_sarif_is_valid_sarif_2_1_0_with_the_same_results(cli, drafts, contract)
     jsonschema.validate(sarif, SARIF_SCHEMA, format_checker=FORMATS)
     run = sarif["runs"][0]
     assert {rule["id"] for rule in run["tool"]["driver"]["rules"]} >= {v["rule"] for _, v in findings(contract)}
+    [bitterness] = [rule for rule in run["tool"]["driver"]["rules"] if rule["id"] == "bitterness"]
+    assert "Sources:\n“Second Chance Interview from a Rejection Letter”, SimplyHired blog, https://" in bitterness["help"]["text"]
     level = {"error": "error", "warning": "warning", "info": "note"}
     got = [(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], r["ruleId"], r["level"],
             r["locations"][0]["physicalLocation"]["region"]) for r in run["results"]]

@@ -209,6 +209,8 @@ def list_rules():
 @click.argument("rule_id")
 def explain(rule_id):
     """Show one rule's story: what it flags, why, where the advice comes from, examples."""
+    from .articles import cite
+
     rules = _rules()
     if rule_id not in rules:
         raise ToneguardError(f"unknown rule '{rule_id}' (see `toneguard rules`)")
@@ -216,8 +218,9 @@ def explain(rule_id):
     wrap = lambda text: textwrap.fill(" ".join(text.split()), 78, initial_indent="  ", subsequent_indent="  ")  # noqa: E731
     lines = [f"{rule.id} ({rule.severity}, {rule.kind})", "", "What it flags:", wrap(rule.message), "",
              "Why it matters:", wrap(rule.why), "", "Where the advice comes from:"]
-    for article, quote in rule.sources:
-        lines.append(f"  seed article {article}" + (f": “{' '.join(quote.split())}”" if quote else ""))
+    lines += [textwrap.fill(cite(article, quote), 78, initial_indent="  ", subsequent_indent="  ",
+                            break_long_words=False, break_on_hyphens=False)  # an address stays whole
+              for article, quote in rule.sources]
     lines += ["", "Applies at: " + ", ".join(rule.stages)]
     lines += _tone_model_lines(rule)
     lines += ["", "Fires on:"]

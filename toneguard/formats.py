@@ -18,6 +18,7 @@ from urllib.parse import quote
 import click
 
 from . import __version__
+from .articles import cite
 from .report import UNKNOWN_RULE, UNKNOWN_RULE_MESSAGE, Report, Suggestion, Violation
 from .rules import Rule
 
@@ -246,7 +247,7 @@ def emit_sarif(reports: Iterable[Report], output: Output) -> None:
         "id": rule.id,
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": rule.message},
-        "help": {"text": rule.why},
+        "help": {"text": "\n".join([rule.why, "", "Sources:"] + [cite(a, q) for a, q in rule.sources])},
         "defaultConfiguration": {"level": level[rule.severity]},
     } for rule in output.rules.values()]
     rules.append({"id": UNKNOWN_RULE, "shortDescription": {"text": "A toneguard comment names an unknown rule"},

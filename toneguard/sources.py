@@ -24,9 +24,14 @@ class SourceFile:
     bom: bool = False
 
 
-def decode(data: bytes, path: str) -> SourceFile:
-    if len(data) > MAX_BYTES:
+def check_size(size: int, path: str) -> None:
+    """The one size limit, for files, stdin and the language server's documents alike."""
+    if size > MAX_BYTES:
         raise ToneguardError(f"larger than the {MAX_BYTES:,}-byte limit for a draft", path)
+
+
+def decode(data: bytes, path: str) -> SourceFile:
+    check_size(len(data), path)
     if b"\x00" in data:
         raise ToneguardError("binary file, not a text draft", path)
     bom = data.startswith(b"\xef\xbb\xbf")
