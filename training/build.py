@@ -130,6 +130,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cv", action="store_true", help="leave-one-writer-out evaluation; writes nothing")
     parser.add_argument("--config", type=Path, default=CONFIG)
+    parser.add_argument("--output", type=Path, default=TARGET, help="where the model goes (default: the package)")
     options = parser.parse_args()
     items = examples(data_files())
     groups = sorted({group for _, _, group in items})
@@ -148,15 +149,15 @@ def main() -> int:
         best = train([i for i in items if not _in_dev(i[0])], [i for i in items if _in_dev(i[0])],
                      Path(out), options.config)
         print_scores("dev split (the examples hashed out of training)", score(best, [i for i in items if _in_dev(i[0])]))
-        if TARGET.exists():
-            shutil.rmtree(TARGET)
-        shutil.copytree(best, TARGET)
-    meta_path = TARGET / "meta.json"
+        if options.output.exists():
+            shutil.rmtree(options.output)
+        shutil.copytree(best, options.output)
+    meta_path = options.output / "meta.json"
     meta = json.loads(meta_path.read_text())
     meta.update(name="toneguard_tone", version="1.0.0", description="toneguard's sentence tone classifier",
                 sources=[{"name": g} for g in groups], performance={})
     meta_path.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
-    print(f"\nwrote {TARGET.relative_to(REPO)}")
+    print(f"\nwrote {options.output}")
     return 0
 
 
