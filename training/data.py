@@ -3,7 +3,9 @@
     python training/data.py check training/data/writers/*.yaml
 
 A data file holds drafts (whole letters, each with the rules that must fire on
-it and the labels of its sentences) and single labelled sentences. The labels
+it and the labels of its sentences) and single labelled sentences; `unjudged`
+names labels its sentences were not judged for (ordinary e-mail has no hiring
+details to recall, so `detail` means nothing there). The labels
 are defined in training/LABELS.md; rule ids are those of RULES.md.
 """
 from __future__ import annotations
@@ -29,6 +31,7 @@ class Sentence:
     text: str
     labels: frozenset[str]
     source: str  # "<file>:<draft id>" or "<file>:sentences"
+    unjudged: frozenset[str] = frozenset()  # labels the writer did not judge (missing, not "no")
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,8 @@ def load(path: str | Path) -> tuple[list[Draft], list[Sentence]]:
                 raise DataError(f"{where}: labels[{number}] is not a sentence of the text: {sentence!r}")
             labelled.append(Sentence(sentence, labels, f"{path.name}:{draft_id}"))
         drafts.append(Draft(draft_id, fmt, stage, tuple(rules), text, tuple(labelled)))
-    sentences = [Sentence(*_pair(pair, f"{path.name}: sentences[{i}]"), f"{path.name}:sentences")
+    unjudged = _labels(data.get("unjudged") or [], f"{path.name}: unjudged")
+    sentences = [Sentence(*_pair(pair, f"{path.name}: sentences[{i}]"), f"{path.name}:sentences", unjudged)
                  for i, pair in enumerate(data.get("sentences") or [])]
     return drafts, sentences
 
