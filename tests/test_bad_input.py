@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from conftest import RULE_TEMPLATE as RULE
+from conftest import REPO, RULE_TEMPLATE as RULE
 from toneguard import engine, model
 from toneguard.rules import builtin_rules_dir
 
@@ -102,6 +102,13 @@ def test_bad_input_is_one_line_and_exit_two(cli, workdir, files, args, expected)
     assert (run.code, run.err) == (2, f"toneguard: {message}\n"), run
     assert "Traceback" not in run.out
     assert {name: (workdir / name).read_bytes() for name in files} == before  # nothing touched
+
+
+def test_the_readme_lists_every_case_with_its_exact_message():
+    readme = (REPO / "README.md").read_text()
+    for name, _, _, expected in CASES:
+        message = expected.format(dir="~/letters", builtin="…/builtin_rules")
+        assert f"| `{message}` |" in readme.replace("``", "`"), name
 
 
 def test_no_spacy_pipeline_installed(cli, workdir, monkeypatch):

@@ -125,3 +125,12 @@ def test_filter_mode_gives_the_text_back_unchanged_on_an_error(cli, workdir):
 def test_filter_mode_keeps_the_byte_order_mark(cli, workdir):
     run = cli("fix", "-", stdin=b"\xef\xbb\xbf" + LOUD.encode())
     assert run.code == 0 and run.out == "\ufeff" + FIXED
+
+
+def test_filter_mode_gives_bytes_that_are_not_utf8_back_exactly(workdir):
+    latin1 = b"Hi,\n\nCaf\xe9!!\n"  # what Vim hands over for a Latin-1 buffer
+    run = subprocess.run([sys.executable, "-m", "toneguard", "fix", "-"], input=latin1, capture_output=True,
+                         cwd=workdir, timeout=120)
+    assert (run.returncode, run.stdout) == (2, latin1)
+    assert run.stderr.decode().splitlines()[0] == "toneguard: -: not UTF-8 text (byte 0xe9 at offset 8)"
+    assert b"Traceback" not in run.stderr

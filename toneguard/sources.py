@@ -40,18 +40,22 @@ def decode(data: bytes, path: str) -> SourceFile:
 
 
 def read_source(path: str, stdin_name: str | None = None) -> SourceFile:
+    return decode(read_bytes(path), (stdin_name or STDIN) if path == STDIN else path)
+
+
+def read_bytes(path: str) -> bytes:
+    """A draft's bytes as stored (`fix -` gives them back untouched when it cannot fix them)."""
     if path == STDIN:
-        return decode(sys.stdin.buffer.read(), stdin_name or STDIN)
+        return sys.stdin.buffer.read()
     try:
         with open(path, "rb") as handle:
-            data = handle.read(MAX_BYTES + 1)
+            return handle.read(MAX_BYTES + 1)
     except FileNotFoundError:
         raise ToneguardError("no such file or directory", path) from None
     except IsADirectoryError:
         raise ToneguardError("is a directory", path) from None
     except OSError as error:
         raise ToneguardError(f"cannot read: {error.strerror or error}", path) from None
-    return decode(data, path)
 
 
 def discover(paths: list[str]) -> Iterator[str | ToneguardError]:
