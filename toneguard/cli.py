@@ -27,7 +27,7 @@ def lint_options(command):
         click.option("--stage", type=STAGE_CHOICE, help="Where the letter stands (overrides front matter and config)."),
         click.option("--select", metavar="IDS", help="Only these rules (comma-separated ids)."),
         click.option("--ignore", metavar="IDS", help="Skip these rules (comma-separated ids)."),
-        click.option("--model", metavar="NAME", help="An installed spaCy pipeline to use."),
+        click.option("--model", metavar="NAME", help="An installed spaCy pipeline, or a pipeline folder, to use."),
         click.option("--config", "config_path", type=click.Path(dir_okay=False),
                      help="Use this config file instead of searching for one."),
         click.option("--isolated", is_flag=True, help="Ignore all config files."),

@@ -48,10 +48,9 @@ class Paragraph(NamedTuple):
 
 
 class Linter:
-    def __init__(self, model: str | None, rule_dirs: tuple[str, ...], entities: bool):
+    def __init__(self, model: str, rule_dirs: tuple[str, ...], entities: bool):
         self.rules = cached_rules(rule_dirs)
-        name = resolve_model(model)
-        self.nlp = load_pipeline(name, () if entities else ("ner",))
+        self.nlp = load_pipeline(model, () if entities else ("ner",))
         self.matchers = Matchers(self.nlp, self.rules.values(), available_checks())
         self.annotators = [r for r in self.rules.values() if r.annotates == "slots"]
         self.parsed: dict[Paragraph, Doc] = {}  # least recently used first
@@ -138,7 +137,7 @@ def cached_rules(rule_dirs: tuple[str, ...]) -> dict[str, Rule]:
 
 
 @functools.lru_cache(maxsize=4)
-def _linter(model: str | None, rule_dirs: tuple[str, ...], entities: bool) -> Linter:
+def _linter(model: str, rule_dirs: tuple[str, ...], entities: bool) -> Linter:
     return Linter(model, rule_dirs, entities)
 
 
@@ -149,7 +148,14 @@ def linter_for(settings: Settings) -> Linter:
     selected = settings.selected(rules)
     consulted = [rules[other] for rule in selected for other in rule.exceptions.get("rules", ())]
     entities = any(rule.needs_entities for rule in selected + consulted)
-    return _linter(settings.model, settings.rule_dirs, entities)
+    return _linter(_model_folder(settings), settings.rule_dirs, entities)
+
+
+def _model_folder(settings: Settings) -> str:
+    """The pipeline the settings name; only --model (or a library caller) can give a folder."""
+    if settings.flags is not None and settings.flags.model is not None:
+        return resolve_model(settings.model, key="--model")
+    return resolve_model(settings.model, settings.origin if settings.model is not None else None)
 
 
 # --- the public flow ---------------------------------------------------------------
