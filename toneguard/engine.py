@@ -17,7 +17,7 @@ from spacy.tokens import Doc
 
 from .checks import available_checks
 from .config import Settings, settings_for
-from .errors import ToneguardError
+from .errors import ToneguardError, internal_error
 from .kinds import KINDS, Draft
 from .letter import Letter, read_letter
 from .matching import Matchers
@@ -224,6 +224,8 @@ def _job(item, overrides: Settings, config, isolated, stdin_name) -> Job:
         return Job(display, settings, letter=read_letter(source.text, display))
     except ToneguardError as error:
         return Job(display, Settings(), error=str(error))
+    except Exception as error:
+        return Job(display, Settings(), error=str(internal_error(error, display)))
 
 
 def lint_jobs(jobs: Iterable[Job], stage: str | None = None) -> Iterator[Report]:
@@ -248,7 +250,23 @@ def _lint_batch(batch: list[Job], stage: str | None) -> Iterator[Report]:
         groups.setdefault(linter_for(job.settings), []).append(index)
     for linter, indices in groups.items():
         letters = [batch[i].letter for i in indices]
-        for index, letter, doc in zip(indices, letters, linter.parse(letters)):
-            reports[index] = linter.check(letter, doc, batch[index].settings, stage)
+        try:
+            docs = linter.parse(letters)
+        except Exception:  # one draft broke the parser: parse them one at a time to find it
+            docs = [None] * len(letters)
+        for index, letter, doc in zip(indices, letters, docs):
+            reports[index] = _check_one(linter, letter, doc, batch[index].settings, stage)
     for index in range(len(batch)):
         yield reports[index]
+
+
+def _check_one(linter: Linter, letter: Letter, doc: Doc | None, settings: Settings, stage: str | None) -> Report:
+    """One draft's report; whatever goes wrong inside it becomes its error, not the run's."""
+    try:
+        if doc is None:
+            [doc] = linter.parse([letter])
+        return linter.check(letter, doc, settings, stage)
+    except ToneguardError as error:
+        return Report(letter.path, error=str(error))
+    except Exception as error:
+        return Report(letter.path, error=str(internal_error(error, letter.path)))

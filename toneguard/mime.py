@@ -133,9 +133,12 @@ def _decode_transfer(text, headers, start, end, path) -> tuple[str, OffsetMap]:
     for index in range(len(data) + 1):
         produced = decoder.decode(data[index:index + 1], final=index == len(data))
         last_byte = min(index, len(data) - 1)
-        for char in produced:  # a character spans the bytes it was made of
+        # A character spans the bytes it was made of. A decoder may hold a byte back and
+        # give its replacement only at the end (GB2312 "\xb0\xff"): it then spans the last byte.
+        first = min(first_byte, last_byte)
+        for char in produced:
             chars.append(char)
-            starts.append(start + spans[first_byte][0])
+            starts.append(start + spans[first][0])
             ends.append(start + spans[last_byte][1])
         if produced:
             first_byte = index + 1

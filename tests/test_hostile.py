@@ -1,0 +1,110 @@
+"""Hostile input: one bad draft never costs the others their reports, and nothing hangs."""
+from __future__ import annotations
+
+import base64
+import json
+import textwrap
+
+import pytest
+
+from toneguard import engine
+
+GOOD = "Hi Priya,\n\nThank you for the tour of the lab, and for letting me know about the analyst role.\n"
+# A GB2312 body ending in a byte the decoder holds back and replaces only at the end.
+GB2312 = ("To: priya@acme.example\nContent-Type: text/plain; charset=gb2312\nContent-Transfer-Encoding: base64\n\n"
+          + base64.encodebytes(GOOD.encode("gb2312") + b"\xb0\xff").decode())
+
+
+def letters(folder, count: int, **extra: str) -> list[str]:
+    """`count` good drafts plus the named extra ones; their paths in the order a run reports them."""
+    folder.mkdir()
+    for index in range(count):
+        (folder / f"good-{index:03}.txt").write_text(GOOD)
+    for name, text in extra.items():
+        (folder / name).write_text(text)
+    return sorted(f"{folder.name}/{path.name}" for path in folder.iterdir())
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_gb2312_body_the_decoder_trips_on_is_linted_with_the_others(cli, workdir, jobs):
+    paths = letters(workdir / "letters", 70, **{"crafted.eml": GB2312})
+    run = cli("check", "letters", "--jobs", jobs, "--format", "json")
+    assert run.err == "" and [f["path"] for f in json.loads(run.out)["files"]] == paths, run
+    crafted = workdir / "letters" / "crafted.eml"
+    [draft] = [f for f in json.loads(run.out)["files"] if f["path"].endswith("crafted.eml")]
+    for violation in draft["violations"]:  # offsets still point into the file
+        assert 0 <= violation["start"] <= violation["end"] <= len(crafted.read_text())
+
+
+BROKEN_CHECK = {
+    "brokenplugin/__init__.py": '''
+        from pathlib import Path
+
+        rules = Path(__file__).parent / "rules"
+
+        def kaboom(nlp):
+            def run(doc):
+                if any(token.lower_ == "kaboom" for token in doc):
+                    raise RuntimeError("kaboom\\nsecond line")
+                return []
+            return run
+        ''',
+    "brokenplugin/rules/no-kaboom.yaml": '''
+        id: no-kaboom
+        extends: existence
+        message: Says kaboom.
+        why: Loud.
+        source: {article: "003", quote: "Short, simple and non-threatening"}
+        match: {check: kaboom}
+        suggest: [quiet]
+        examples:
+          fires: [Thank you.]
+          quiet: [Thank you.]
+        ''',
+    "brokenplugin-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: brokenplugin\nVersion: 1.0\n",
+    "brokenplugin-1.0.dist-info/entry_points.txt": '''
+        [toneguard.rules]
+        broken = brokenplugin:rules
+
+        [toneguard.checks]
+        kaboom = brokenplugin:kaboom
+        ''',
+}
+
+
+def install(files: dict[str, str], site, monkeypatch) -> None:
+    """A real (tiny) distribution on sys.path, its entry points seen by toneguard."""
+    for name, text in files.items():
+        path = site / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip())
+    monkeypatch.syspath_prepend(str(site))
+    for cache in (engine.cached_rules, engine._linter):
+        cache.cache_clear()
+
+
+@pytest.fixture
+def broken_check(tmp_path, monkeypatch):
+    install(BROKEN_CHECK, tmp_path / "site", monkeypatch)
+    yield
+    for cache in (engine.cached_rules, engine._linter):
+        cache.cache_clear()
+
+
+BOOM = "toneguard: letters/boom.txt: internal error: RuntimeError: kaboom (set TONEGUARD_DEBUG=1 for details, " \
+       "and please report it)\n"
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_rule_that_raises_on_one_draft_costs_only_that_draft(cli, workdir, broken_check, jobs):
+    paths = letters(workdir / "letters", 70, **{"boom.txt": GOOD + "Kaboom.\n"})
+    run = cli("check", "letters", "--jobs", jobs, "--format", "json")
+    assert (run.code, run.err) == (2, BOOM), run
+    assert [f["path"] for f in json.loads(run.out)["files"]] == [p for p in paths if p != "letters/boom.txt"]
+
+
+def test_fix_gives_the_text_back_when_a_rule_raises(cli, workdir, broken_check):
+    text = GOOD + "Kaboom!!\n"
+    run = cli("fix", "-", "--stdin-filename", "letters/boom.txt", stdin=text)
+    assert (run.code, run.out) == (2, text)
+    assert run.err.splitlines()[0] == BOOM.strip()
