@@ -18,6 +18,11 @@ WITH_RULES = {".toneguard.yaml": "rule-dirs: [rules]\n", "a.txt": LETTER}
 EMAIL_HEAD = "To: priya@acme.example\nContent-Type: "
 
 
+# "Billion laughs": each list holds nine of the one before, 9**9 values in all.
+BOMB = "".join(f"  l{i}: &l{i} [" + ", ".join([f"*l{i - 1}" if i else "lol"] * 9) + "]\n" for i in range(9))
+LOOP = "  l0: &l0 [lol, *l0]\n"
+
+
 def house_rule(text: str, name: str = "house-style.yaml") -> dict:
     return {**WITH_RULES, f"rules/{name}": text}
 
@@ -38,7 +43,13 @@ CASES = [
     ("a word of 3,000 characters", {"shout.txt": b"Hi,\n\n" + b"!" * 3000}, ["shout.txt"],
      "shout.txt: line 3: 3,000 characters without a space; a draft's words are limited to 2,000"),
     ("front matter: bad YAML", {"a.md": "---\nstage: [first\n---\n" + LETTER}, ["a.md"],
-     "a.md: malformed front matter (line 3): expected ',' or ']', but got '<stream end>'"),
+     "a.md: malformed front matter (line 3): did not find expected ',' or ']'"),
+    ("front matter: alias bomb", {"a.md": "---\ntitle:\n" + BOMB + "stage: *l8\n---\n" + LETTER}, ["a.md"],
+     "a.md: malformed front matter (line 8): aliases expand this to more than 100,000 values"),
+    ("front matter: alias inside itself", {"a.md": "---\ntitle:\n" + LOOP + "---\n" + LETTER}, ["a.md"],
+     "a.md: malformed front matter (line 3): an alias refers to the value that holds it"),
+    ("front matter: nested 1,200 deep", {"a.md": "---\nto: " + "[" * 1200 + "]" * 1200 + "\n---\n" + LETTER},
+     ["a.md"], "a.md: malformed front matter (line 2): exceeded maximum nesting depth"),
     ("front matter: not closed", {"a.md": "---\nto: priya@acme.example\n" + LETTER}, ["a.md"],
      "a.md: malformed front matter: no closing '---' line"),
     ("front matter: unknown stage", {"a.md": "---\nstage: later\n---\n" + LETTER}, ["a.md"],
@@ -76,7 +87,11 @@ CASES = [
      "{dir}/rules/house-style.yaml: rule 'house-style': match.patterns[0]: OP '+' repeats without bound, "
      "which takes quadratic time on a long run of tokens; use a bounded range such as \"{{1,5}}\" "
      "(or a Python check)"),
+    ("rule: alias bomb", house_rule(HOUSE_RULE + "words:\n" + BOMB), ["a.txt"],
+     "{dir}/rules/house-style.yaml:19:7: invalid YAML: aliases expand this to more than 100,000 values"),
     # --- config ---
+    ("config: alias bomb", {".toneguard.yaml": "rules:\n" + BOMB + "stage: *l8\n", "a.txt": LETTER}, ["a.txt"],
+     "{dir}/.toneguard.yaml:7:7: invalid YAML: aliases expand this to more than 100,000 values"),
     ("config: unknown rule id", {".toneguard.yaml": "select: [rudeness]\n", "a.txt": LETTER}, ["a.txt"],
      "{dir}/.toneguard.yaml: select: unknown rule 'rudeness' (see `toneguard rules`)"),
     ("config: unknown key", {".toneguard.yaml": "colour: red\n", "a.txt": LETTER}, ["a.txt"],

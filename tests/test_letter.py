@@ -30,7 +30,7 @@ def test_front_matter_sets_stage_recipients_and_settings():
 
 
 @pytest.mark.parametrize("text, problem", [
-    ("---\nstage: a: b\n---\nHi", "malformed front matter (line 2): mapping values are not allowed here"),
+    ("---\nstage: a: b\n---\nHi", "malformed front matter (line 2): mapping values are not allowed in this context"),
     ("---\nstage: first-reply\nHi there\n", "malformed front matter: no closing '---' line"),
     ("---\n- a list\n---\nHi", "malformed front matter: expected 'key: value' lines"),
     ("---\nstage: later\n---\nHi", "front matter: unknown stage 'later'"),

@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from . import safeyaml
 from .errors import ToneguardError
 from .letter import STAGES
 from .report import SEVERITIES
@@ -162,7 +163,7 @@ def load_config(path: str | Path) -> Settings:
         where = f"{where} [tool.toneguard]"
     else:
         try:
-            data = yaml.safe_load(raw) or {}
+            data = safeyaml.load(raw) or {}
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
             if mark:

@@ -14,6 +14,7 @@ import yaml
 from email.utils import getaddresses
 
 from .errors import ToneguardError
+from . import safeyaml
 from .mime import read_message
 from .model import normalise_quotes
 from .offsets import OffsetMap
@@ -114,7 +115,7 @@ def _front_matter(text: str, path: str) -> tuple[dict, int, tuple[Span, ...]]:
             raise ToneguardError("malformed front matter: no closing '---' line", path)
         return {}, 0, ()
     try:
-        data = yaml.safe_load(match.group(1) or "") or {}
+        data = safeyaml.load(match.group(1) or "") or {}
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 2})" if mark else ""

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from . import safeyaml
 from .errors import ToneguardError
 from .letter import STAGES
 from .report import SEVERITIES
@@ -30,12 +31,6 @@ TARGETS = ("match", "sentence", "greeting")
 BUDGET_KEYS = ("words", "sentences", "grade", "ps-exempt")
 TEMPLATE_FIELDS = ("name", "company", "role", "match", "match_lower")
 RULE_ID = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
-
-try:  # the C loader is several times faster; rule loading is on every cold start
-    _Loader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
-
 
 @dataclass(frozen=True)
 class Suggest:
@@ -444,8 +439,7 @@ def plugin_rules_dirs() -> list[Path]:
 
 def load_file(path: Path) -> Rule:
     try:
-        with open(path, "rb") as handle:
-            data = yaml.load(handle, Loader=_Loader)
+        data = safeyaml.load(path.read_bytes())
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
