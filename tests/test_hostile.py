@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -108,3 +111,39 @@ def test_fix_gives_the_text_back_when_a_rule_raises(cli, workdir, broken_check):
     run = cli("fix", "-", "--stdin-filename", "letters/boom.txt", stdin=text)
     assert (run.code, run.out) == (2, text)
     assert run.err.splitlines()[0] == BOOM.strip()
+
+
+needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+
+
+@needs_fifo
+def test_a_pipe_in_a_folder_is_passed_over(workdir):
+    """Opening a pipe blocks until something writes to it: never, in a letters folder."""
+    paths = letters(workdir / "letters", 2)
+    os.mkfifo(workdir / "letters" / "pipe.txt")
+    run = subprocess.run([sys.executable, "-m", "toneguard", "check", "letters", "--format", "json"], cwd=workdir,
+                         capture_output=True, text=True, timeout=120)
+    assert (run.returncode, run.stderr) == (1, "") and [f["path"] for f in json.loads(run.stdout)["files"]] == paths
+
+
+@needs_fifo
+def test_a_pipe_named_on_the_command_line_is_refused_saying_what_it_is(cli, workdir):
+    os.mkfifo(workdir / "pipe.txt")
+    run = cli("check", "pipe.txt")
+    assert (run.code, run.err) == (2, "toneguard: pipe.txt: is a pipe, not a draft file (to read standard input, "
+                                      "pass -)\n")
+
+
+def test_dev_stdin_that_is_a_pipe_is_refused_pointing_at_the_dash(workdir):
+    run = subprocess.run([sys.executable, "-m", "toneguard", "check", "/dev/stdin"], input=GOOD, cwd=workdir,
+                         capture_output=True, text=True, timeout=120)
+    assert (run.returncode, run.stderr) == (
+        2, "toneguard: /dev/stdin: is a pipe, not a draft file (to read standard input, pass -)\n")
+
+
+def test_dev_stdin_that_is_a_file_is_read_like_any_file(workdir):
+    (workdir / "a.txt").write_text("Hi Priya,\n\nThanks for nothing.\n")
+    with open(workdir / "a.txt") as draft:
+        run = subprocess.run([sys.executable, "-m", "toneguard", "check", "/dev/stdin"], stdin=draft, cwd=workdir,
+                             capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1 and "/dev/stdin:3:1: error bitterness" in run.stdout, run

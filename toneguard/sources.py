@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,7 +60,10 @@ def read_bytes(path: str) -> bytes:
 
 
 def discover(paths: list[str]) -> Iterator[str | ToneguardError]:
-    """Expand folders into their drafts, in a stable order; bad paths come back as errors."""
+    """Expand folders into their drafts, in a stable order; bad paths come back as errors.
+
+    Pipes, sockets and devices are not drafts: reading one can block forever. In a folder
+    they are passed over; named on the command line they are refused, saying what they are."""
     for path in paths:
         if path == STDIN or os.path.isfile(path):
             yield path
@@ -69,11 +73,28 @@ def discover(paths: list[str]) -> Iterator[str | ToneguardError]:
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
                     if name.lower().endswith(DRAFT_SUFFIXES) and not name.startswith("."):
+                        if _special(os.path.join(root, name)):
+                            continue
                         found = True
                         yield str(Path(root, name))
             if not found:
                 yield ToneguardError(
                     f"no drafts found (looked for {', '.join(DRAFT_SUFFIXES)})", path
                 )
+        elif _special(path):
+            yield ToneguardError(f"is {_special(path)}, not a draft file (to read standard input, pass -)", path)
         else:
             yield ToneguardError("no such file or directory", path)
+
+
+def _special(path: str) -> str | None:
+    """'a pipe', 'a socket' or 'a device' when the path (followed through links) is one."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None  # gone or unreadable: reading it says so
+    if stat.S_ISFIFO(mode):
+        return "a pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else None
