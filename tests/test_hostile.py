@@ -7,10 +7,13 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
 from toneguard import engine
+from toneguard.mime import html_text
+from toneguard.sources import MAX_BYTES
 
 GOOD = "Hi Priya,\n\nThank you for the tour of the lab, and for letting me know about the analyst role.\n"
 # A GB2312 body ending in a byte the decoder holds back and replaces only at the end.
@@ -147,3 +150,19 @@ def test_dev_stdin_that_is_a_file_is_read_like_any_file(workdir):
         run = subprocess.run([sys.executable, "-m", "toneguard", "check", "/dev/stdin"], stdin=draft, cwd=workdir,
                              capture_output=True, text=True, timeout=120)
     assert run.returncode == 1 and "/dev/stdin:3:1: error bitterness" in run.stdout, run
+
+
+@pytest.mark.parametrize("unit", ["<!-- ", "<a ", "<a href='", "<? "])
+def test_broken_html_is_read_in_linear_time(unit):
+    markup = "<p>Hi Priya,</p><p>Thank you.</p>" + unit * (MAX_BYTES // len(unit))
+    started = time.monotonic()
+    text, offsets = html_text(markup)
+    assert time.monotonic() - started < 10  # about 0.3 s; quadratic, this took minutes
+    assert text.startswith("\n\nHi Priya,\n\nThank you.")
+    assert len(offsets.starts) == len(text) + 1
+
+
+def test_an_html_comment_never_closed_hides_the_rest_as_a_browser_does():
+    text, offsets = html_text("<p>Hi Priya,</p><!-- <p>Dear applicant</p>")
+    assert text == "\n\nHi Priya,"
+    assert offsets[len(text) - 1] == len("<p>Hi Priya")  # the comma, where it was written

@@ -15,7 +15,7 @@ from email.utils import getaddresses
 
 from .errors import ToneguardError
 from . import safeyaml
-from .mime import read_message
+from .mime import html_comments, read_message
 from .model import normalise_quotes
 from .offsets import OffsetMap
 
@@ -171,7 +171,6 @@ _REPLY_MARKERS = re.compile(
     re.M,
 )
 _QUOTED_LINE = re.compile(r"^[ \t]*>[^\r\n]*", re.M)
-_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 _MARKDOWN_LINK = re.compile(r"(!?\[)([^\]\r\n]*)(\]\([^)\s]*(?:\s+\"[^\"]*\")?\))")
 
 
@@ -191,7 +190,7 @@ def _blank(text: str, spans) -> str:
 
 def _blank_foreign_text(text: str, markdown: bool) -> tuple[str, tuple[Span, ...]]:
     spans = [m.span() for m in _QUOTED_LINE.finditer(text)]
-    spans += [m.span() for m in _HTML_COMMENT.finditer(text)]
+    spans += [span for span in html_comments(text) if text.endswith("-->", *span)]  # only closed ones
     if markdown:
         for m in _MARKDOWN_LINK.finditer(text):
             spans += [m.span(1), m.span(3)] if m.group(1) == "[" else [m.span()]

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from email.parser import HeaderParser
 from email.utils import getaddresses
-from html.parser import HTMLParser
+from typing import Iterator
 
 from .errors import ToneguardError
 from .offsets import OffsetMap
@@ -186,63 +186,74 @@ def _b64_decode(payload: str, path: str) -> tuple[bytes, list[tuple[int, int]]]:
 
 _BLOCK_TAGS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol"}
 _SKIPPED_TAGS = {"script", "style", "head", "blockquote", "title"}
+_SPECIAL = re.compile(r"[<&]")
+# A tag never holds "<", not even in a quoted value: so a "<" that opens no tag costs a scan
+# to the next "<" only, and the whole pass stays linear however the markup is broken.
+_TAG = re.compile(r"""<(/?)([A-Za-z][^\s/<>]*)(?:[^<>"']|"[^"<]*"|'[^'<]*')*>""")
+_DECLARATION = re.compile(r"<[!?][^<>]*>")  # doctype, CDATA, processing instruction
+_REFERENCE = re.compile(r"&(?:#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,8}|[A-Za-z][A-Za-z0-9]{0,31});?")
 
 
-class _TextExtractor(HTMLParser):
-    """Visible text of an HTML body, each character mapped to its place in the markup."""
-
-    def __init__(self, markup: str):
-        super().__init__(convert_charrefs=False)
-        self.line_starts = [0] + [m.end() for m in re.finditer("\n", markup)]
-        self.markup = markup
-        self.chars: list[str] = []
-        self.starts: list[int] = []
-        self.ends: list[int] = []
-        self.skipping = 0
-
-    def _here(self) -> int:
-        line, column = self.getpos()
-        return self.line_starts[line - 1] + column
-
-    def _emit(self, text: str, start: int, width: int = 1) -> None:
-        """Text read at markup[start]: one source character each (width 1), or all from one
-        entity or tag (any other width)."""
-        if self.skipping:
+def html_comments(text: str) -> Iterator[tuple[int, int]]:
+    """Spans of `<!-- ... -->` comments, in one pass; a comment never closed ends the search,
+    and its start is the last span's end (it runs to the end of the text, as in a browser)."""
+    position = 0
+    while (start := text.find("<!--", position)) != -1:
+        end = text.find("-->", start + 4)
+        if end == -1:
+            yield start, len(text)
             return
-        for i, char in enumerate(text):
-            self.chars.append(char)
-            at = start + i if width == 1 else start
-            self.starts.append(at)
-            self.ends.append(at + width)
-
-    def handle_starttag(self, tag, attrs):
-        if tag in _SKIPPED_TAGS:
-            self.skipping += 1
-        elif tag in _BLOCK_TAGS:
-            here = self._here()
-            self._emit("\n" if tag == "br" else "\n\n", here, width=0)
-
-    def handle_endtag(self, tag):
-        if tag in _SKIPPED_TAGS and self.skipping:
-            self.skipping -= 1
-
-    def handle_data(self, data):
-        self._emit(data, self._here())
-
-    def handle_entityref(self, name):
-        self._reference(f"&{name}")
-
-    def handle_charref(self, name):
-        self._reference(f"&#{name}")
-
-    def _reference(self, written: str):
-        here = self._here()
-        width = len(written) + (1 if self.markup.startswith(";", here + len(written)) else 0)
-        self._emit(html.unescape(written + ";"), here, width=width)
+        yield start, end + 3
+        position = end + 3
 
 
 def html_text(markup: str) -> tuple[str, OffsetMap]:
-    parser = _TextExtractor(markup)
-    parser.feed(markup)
-    parser.close()
-    return "".join(parser.chars), OffsetMap.table(parser.starts, parser.ends, len(markup))
+    """The visible text of an HTML body, each character mapped to where it was written: text
+    one for one, a reference (`&amp;`) all from its source, a line break for a block tag
+    from nowhere (width 0). Linear in the length of the markup."""
+    chars: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    skipping = 0
+
+    def emit(text: str, at: int, width: int = 1) -> None:
+        if skipping:
+            return
+        for i, char in enumerate(text):
+            start = at + i if width == 1 else at
+            chars.append(char)
+            starts.append(start)
+            ends.append(start + width)
+
+    comments = html_comments(markup)
+    comment = next(comments, None)
+    position = 0
+    while position < len(markup):
+        found = _SPECIAL.search(markup, position)
+        special = found.start() if found else len(markup)
+        if comment is not None and comment[0] < special:
+            special = comment[0]
+        emit(markup[position:special], position)
+        position = special
+        if position == len(markup):
+            break
+        if comment is not None and comment[0] == position:
+            position = comment[1]
+            comment = next(comments, None)
+        elif (reference := _REFERENCE.match(markup, position)) is not None:
+            emit(html.unescape(reference.group() if reference.group().endswith(";") else reference.group() + ";"),
+                 position, width=reference.end() - position)
+            position = reference.end()
+        elif (tag := _TAG.match(markup, position)) is not None:
+            name = tag.group(2).lower()
+            if name in _SKIPPED_TAGS:
+                skipping = max(0, skipping + (-1 if tag.group(1) else 1))
+            elif name in _BLOCK_TAGS and not tag.group(1):
+                emit("\n" if name == "br" else "\n\n", position, width=0)
+            position = tag.end()
+        elif (declaration := _DECLARATION.match(markup, position)) is not None:
+            position = declaration.end()
+        else:
+            emit(markup[position], position)
+            position += 1
+    return "".join(chars), OffsetMap.table(starts, ends, len(markup))
