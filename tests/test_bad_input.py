@@ -82,6 +82,16 @@ CASES = [
      house_rule(HOUSE_RULE.replace("phrases: [synergy]", 'patterns: [[{TEXT: {REGEX: "(a+)+$"}}]]')), ["a.txt"],
      "{dir}/rules/house-style.yaml: rule 'house-style': match.patterns[0]: regular expression '(a+)+$' "
      "repeats a repeated group, which can take exponential time; simplify it"),
+    ("rule: polynomial regex",
+     house_rule(HOUSE_RULE.replace("phrases: [synergy]", 'patterns: [[{TEXT: {REGEX: "a*a*a*a*a*a*a*a*c"}}]]')),
+     ["a.txt"], "{dir}/rules/house-style.yaml: rule 'house-style': match.patterns[0]: regular expression "
+                "'a*a*a*a*a*a*a*a*c' has repeats in a row that can match the same characters, which can take "
+                "polynomial time on a long word; simplify it"),
+    ("rule: open-ended range",
+     house_rule(HOUSE_RULE.replace("phrases: [synergy]", 'patterns: [[{ORTH: "!", OP: "{1,}"}]]')), ["a.txt"],
+     "{dir}/rules/house-style.yaml: rule 'house-style': match.patterns[0]: OP '{{1,}}' repeats without bound, "
+     "which takes quadratic time on a long run of tokens; use a bounded range such as \"{{1,5}}\" "
+     "(or a Python check)"),
     ("rule: unbounded repetition",
      house_rule(HOUSE_RULE.replace("phrases: [synergy]", 'patterns: [[{ORTH: "!", OP: "+"}]]')), ["a.txt"],
      "{dir}/rules/house-style.yaml: rule 'house-style': match.patterns[0]: OP '+' repeats without bound, "

@@ -166,3 +166,14 @@ def test_an_html_comment_never_closed_hides_the_rest_as_a_browser_does():
     text, offsets = html_text("<p>Hi Priya,</p><!-- <p>Dear applicant</p>")
     assert text == "\n\nHi Priya,"
     assert offsets[len(text) - 1] == len("<p>Hi Priya")  # the comma, where it was written
+
+
+def test_matching_that_outruns_its_time_stops_with_that_drafts_error(cli, workdir, monkeypatch):
+    from toneguard import matching
+
+    monkeypatch.setattr(matching, "MATCH_SECONDS", 0.0)  # every draft outruns it
+    paths = letters(workdir / "letters", 2)
+    run = cli("check", "letters")
+    assert run.code == 2 and run.err == "".join(
+        f"toneguard: {path}: matching the rules took over 0 s, so this draft was stopped (a rule's patterns cost "
+        "too much on it; --select or --ignore narrow the rules)\n" for path in paths)

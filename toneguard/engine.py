@@ -20,7 +20,7 @@ from .config import Settings, settings_for
 from .errors import ToneguardError, internal_error
 from .kinds import KINDS, Draft
 from .letter import Letter, read_letter
-from .matching import Matchers
+from .matching import Deadline, Matchers
 from .model import load_pipeline, resolve_model
 from .report import LineIndex, Report, Violation
 from .rules import Rule, load_rules
@@ -103,7 +103,8 @@ class Linter:
 
     def check(self, letter: Letter, doc: Doc, settings: Settings, stage: str | None) -> Report:
         stage = stage or letter.stage or settings.stage or DEFAULT_STAGE
-        matches = self.matchers(doc)
+        deadline = Deadline(letter.path)
+        matches = self.matchers(doc, deadline)
         slots = [span for rule in self.annotators for span in matches.get(f"{rule.id}/match", ())]
         lines = LineIndex(letter.source)
         draft = Draft(letter, doc, matches, slots, stage, settings.budgets, self.rules)
@@ -111,6 +112,7 @@ class Linter:
         for rule in settings.selected(self.rules, letter.settings):
             if stage not in rule.stages:
                 continue
+            deadline.check()
             for finding in KINDS[rule.kind](rule, draft):
                 if _suppressed(letter, rule.id, finding.start):
                     continue
