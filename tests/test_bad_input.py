@@ -119,6 +119,13 @@ CASES = [
     ("CLI: model not installed", {"a.txt": LETTER}, ["a.txt", "--model", "no_such_pipeline"],
      "--model: 'no_such_pipeline' is neither an installed spaCy pipeline nor a pipeline folder "
      "(installed: {installed})"),
+    ("config: [tool.toneguard] a string", {"proj/pyproject.toml": '[tool]\ntoneguard = "strict"\n', "proj/a.txt": LETTER},
+     ["proj/a.txt"], "{dir}/proj/pyproject.toml [tool.toneguard]: the configuration must be a mapping of keys, "
+                     "not a string"),
+    ("config: [tool.toneguard] a list", {"proj/pyproject.toml": "[[tool.toneguard]]\nstage = 'follow-up'\n",
+                                         "proj/a.txt": LETTER},
+     ["proj/a.txt"], "{dir}/proj/pyproject.toml [tool.toneguard]: the configuration must be a mapping of keys, "
+                     "not a list"),
     ("CLI: unknown rule id", {"a.txt": LETTER}, ["a.txt", "--ignore", "rudeness"],
      "--ignore: unknown rule 'rudeness' (see `toneguard rules`)"),
 ]

