@@ -194,3 +194,12 @@ def test_a_pipeline_folder_can_be_given_on_the_command_line(cli, workdir):
     (workdir / "a.txt").write_text(LETTER + "Please keep me in mind for the analyst role at Acme.\n")
     run = cli("check", "a.txt", "--model", folder)
     assert run.code == 0 and "No problems in 1 draft." in run.out, run
+
+
+@pytest.mark.parametrize("charset", ["base64_codec", "hex_codec", "uu_codec", "rot13", "idna", "undefined"])
+def test_a_charset_that_names_no_text_encoding_is_refused(cli, workdir, charset):
+    (workdir / "a.eml").write_text(f"{EMAIL_HEAD}text/plain; charset={charset}\n"
+                                   "Content-Transfer-Encoding: quoted-printable\n\n" + LETTER)
+    run = cli("check", "a.eml")
+    assert (run.code, run.err) == (2, f"toneguard: a.eml: malformed e-mail: charset '{charset}' is not a text "
+                                      "encoding\n")

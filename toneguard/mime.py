@@ -126,9 +126,12 @@ def _decode_transfer(text, headers, start, end, path) -> tuple[str, OffsetMap]:
         return payload, OffsetMap(start)
     charset = headers.get_content_charset() or "utf-8"
     try:
-        decoder = codecs.getincrementaldecoder(charset)(errors="replace")
+        codec = codecs.lookup(charset)
     except LookupError:
         raise ToneguardError(f"malformed e-mail: unknown charset {charset!r}", path) from None
+    if not codec._is_text_encoding or codec.name in _NOT_CHARSETS:
+        raise ToneguardError(f"malformed e-mail: charset {charset!r} is not a text encoding", path)
+    decoder = codec.incrementaldecoder(errors="replace")
     chars, starts, ends, first_byte = [], [], [], 0
     for index in range(len(data) + 1):
         produced = decoder.decode(data[index:index + 1], final=index == len(data))
@@ -143,6 +146,10 @@ def _decode_transfer(text, headers, start, end, path) -> tuple[str, OffsetMap]:
         if produced:
             first_byte = index + 1
     return "".join(chars), OffsetMap.table(starts, ends, end)
+
+
+# Python codecs that turn bytes into text but are no charset: domain names, escapes, none.
+_NOT_CHARSETS = {"idna", "punycode", "undefined", "unicode-escape", "raw-unicode-escape"}
 
 
 def _qp_decode(payload: str) -> tuple[bytes, list[tuple[int, int]]]:
