@@ -203,3 +203,20 @@ def test_a_charset_that_names_no_text_encoding_is_refused(cli, workdir, charset)
     run = cli("check", "a.eml")
     assert (run.code, run.err) == (2, f"toneguard: a.eml: malformed e-mail: charset '{charset}' is not a text "
                                       "encoding\n")
+
+
+def nested_multipart(depth: int) -> str:
+    """An e-mail whose text sits `depth` multipart levels down."""
+    text = "Content-Type: text/plain\n\n" + LETTER
+    for level in reversed(range(depth)):
+        text = f'Content-Type: multipart/mixed; boundary="b{level}"\n\n--b{level}\n{text}\n--b{level}--\n'
+    return "To: priya@acme.example\n" + text
+
+
+def test_multipart_nesting_is_bounded(cli, workdir):
+    (workdir / "deep.eml").write_text(nested_multipart(1200))
+    (workdir / "ok.eml").write_text(nested_multipart(20))
+    run = cli("check", "deep.eml", "ok.eml")
+    assert (run.code, run.err) == (2, "toneguard: deep.eml: malformed e-mail: multipart parts nested more than 20 "
+                                      "deep\n"), run
+    assert "in 1 of 1 draft" in run.out  # ok.eml, linted

@@ -19,6 +19,7 @@ from typing import Iterator
 from .errors import ToneguardError
 from .offsets import OffsetMap
 
+MAX_DEPTH = 20  # multipart parts within parts; mail clients nest three or four
 _HEADER_END = re.compile(r"\r?\n\r?\n")
 _FIRST_HEADER = re.compile(r"[!-9;-~]+:")
 _RECIPIENT_HEADER = re.compile(r"^(to|cc|bcc):[^\r\n]*(?:\r?\n[ \t][^\r\n]*)*", re.I | re.M)
@@ -63,9 +64,11 @@ def _split(text: str, start: int, end: int, path: str):
     return headers, header_end, body_start
 
 
-def _find_text_part(text, headers, start, end, path):
+def _find_text_part(text, headers, start, end, path, depth=1):
     content_type = headers.get_content_type()
     if content_type.startswith("multipart/"):
+        if depth > MAX_DEPTH:
+            raise ToneguardError(f"malformed e-mail: multipart parts nested more than {MAX_DEPTH} deep", path)
         boundary = headers.get_param("boundary")
         if not boundary:
             raise ToneguardError("malformed e-mail: multipart message without a boundary", path)
@@ -77,7 +80,7 @@ def _find_text_part(text, headers, start, end, path):
                 continue
             part_type = part_headers.get_content_type()
             if part_type.startswith("multipart/"):
-                nested = _find_text_part(text, part_headers, part_body, part_end, path)
+                nested = _find_text_part(text, part_headers, part_body, part_end, path, depth + 1)
                 if nested is not None:
                     return nested
             elif part_type == "text/plain" and plain is None:
