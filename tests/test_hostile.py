@@ -177,3 +177,17 @@ def test_matching_that_outruns_its_time_stops_with_that_drafts_error(cli, workdi
     assert run.code == 2 and run.err == "".join(
         f"toneguard: {path}: matching the rules took over 0 s, so this draft was stopped (a rule's patterns cost "
         "too much on it; --select or --ignore narrow the rules)\n" for path in paths)
+
+
+def test_a_folder_tree_1200_levels_deep_is_searched_to_a_bound(cli, workdir):
+    deep = workdir / "letters"
+    deep.mkdir()
+    for _ in range(1200):  # one at a time: mkdir(parents=True) recurses once per level
+        deep /= "d"
+        deep.mkdir()
+    (deep / "lost.txt").write_text(GOOD)
+    (workdir / "letters" / os.path.join(*["d"] * 99) / "found.txt").write_text(GOOD)
+    run = cli("check", "letters", "--format", "json")
+    assert (run.code, run.err) == (2, "toneguard: letters: folders nested more than 100 levels deep; the deeper "
+                                      "ones were not searched\n"), run
+    assert [f["path"] for f in json.loads(run.out)["files"]] == [os.path.join("letters", *["d"] * 99, "found.txt")]

@@ -14,6 +14,7 @@ DRAFT_SUFFIXES = (".txt", ".md", ".markdown", ".eml")
 STDIN = "-"
 # A long letter is 5 KB; past this limit a file is refused instead of parsed for minutes.
 MAX_BYTES = 256_000
+MAX_DEPTH = 100  # folders within folders searched for drafts
 
 
 @dataclass(frozen=True)
@@ -68,16 +69,21 @@ def discover(paths: list[str]) -> Iterator[str | ToneguardError]:
         if path == STDIN or os.path.isfile(path):
             yield path
         elif os.path.isdir(path):
-            found = False
+            found = too_deep = False
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                if dirs and root != path and os.path.relpath(root, path).count(os.sep) + 1 >= MAX_DEPTH:
+                    dirs[:], too_deep = [], True
                 for name in sorted(files):
                     if name.lower().endswith(DRAFT_SUFFIXES) and not name.startswith("."):
                         if _special(os.path.join(root, name)):
                             continue
                         found = True
                         yield str(Path(root, name))
-            if not found:
+            if too_deep:
+                yield ToneguardError(f"folders nested more than {MAX_DEPTH} levels deep; the deeper ones were "
+                                     "not searched", path)
+            elif not found:
                 yield ToneguardError(
                     f"no drafts found (looked for {', '.join(DRAFT_SUFFIXES)})", path
                 )
