@@ -134,3 +134,10 @@ def test_filter_mode_gives_bytes_that_are_not_utf8_back_exactly(workdir):
     assert (run.returncode, run.stdout) == (2, latin1)
     assert run.stderr.decode().splitlines()[0] == "toneguard: -: not UTF-8 text (byte 0xe9 at offset 8)"
     assert b"Traceback" not in run.stderr
+
+
+def test_filter_mode_gives_a_draft_over_the_size_limit_back_whole(cli, workdir):
+    huge = b"Hi Priya,\n\n" + b"Thank you!! " * 30_000  # 360 KB
+    run = cli("fix", "-", stdin=huge)
+    assert run.code == 2 and run.out.encode() == huge
+    assert run.err.splitlines()[0] == "toneguard: -: larger than the 256,000-byte limit for a draft"

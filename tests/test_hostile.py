@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import resource
 import subprocess
 import sys
 import textwrap
@@ -179,15 +180,44 @@ def test_matching_that_outruns_its_time_stops_with_that_drafts_error(cli, workdi
         "too much on it; --select or --ignore narrow the rules)\n" for path in paths)
 
 
-def test_a_folder_tree_1200_levels_deep_is_searched_to_a_bound(cli, workdir):
-    deep = workdir / "letters"
-    deep.mkdir()
-    for _ in range(1200):  # one at a time: mkdir(parents=True) recurses once per level
-        deep /= "d"
-        deep.mkdir()
-    (deep / "lost.txt").write_text(GOOD)
-    (workdir / "letters" / os.path.join(*["d"] * 99) / "found.txt").write_text(GOOD)
+@pytest.fixture
+def deep_tree(workdir):
+    """letters/d/d/…/d, 1,200 folders deep, made and removed one level at a time: pathlib and
+    shutil recurse once per level, and pytest's own clean-up of old temporary folders would
+    fail on it in every later run."""
+    folders = [workdir / "letters"]
+    for _ in range(1200):
+        folders.append(folders[-1] / "d")
+    for folder in folders:
+        folder.mkdir()
+    yield folders
+    for folder in reversed(folders):
+        for path in folder.iterdir():
+            if not path.is_dir():
+                path.unlink()
+        folder.rmdir()
+
+
+def test_a_folder_tree_1200_levels_deep_is_searched_to_a_bound(cli, workdir, deep_tree):
+    (deep_tree[-1] / "lost.txt").write_text(GOOD)
+    (deep_tree[99] / "found.txt").write_text(GOOD)
     run = cli("check", "letters", "--format", "json")
     assert (run.code, run.err) == (2, "toneguard: letters: folders nested more than 100 levels deep; the deeper "
                                       "ones were not searched\n"), run
     assert [f["path"] for f in json.loads(run.out)["files"]] == [os.path.join("letters", *["d"] * 99, "found.txt")]
+
+
+def test_standard_input_is_read_no_further_than_the_size_limit(cli, workdir):
+    run = cli("check", "-", stdin=b"\0" * 50_000_000)
+    assert (run.code, run.err) == (2, "toneguard: -: larger than the 256,000-byte limit for a draft\n")
+    assert sys.stdin.buffer.tell() == MAX_BYTES + 1  # the other 49.7 MB were never read
+
+
+def test_check_dev_zero_is_refused_at_the_size_limit(workdir):
+    def at_most_2_gib():
+        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+    with open("/dev/zero", "rb") as zeros:
+        run = subprocess.run([sys.executable, "-m", "toneguard", "check", "-"], stdin=zeros, cwd=workdir,
+                             capture_output=True, text=True, timeout=120, preexec_fn=at_most_2_gib)
+    assert (run.returncode, run.stderr) == (2, "toneguard: -: larger than the 256,000-byte limit for a draft\n")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import textwrap
 
@@ -163,6 +164,8 @@ def fix(paths, stage, select, ignore, model, config_path, isolated, stdin_filena
     for result in results:
         if filter_mode:
             sys.stdout.buffer.write(result.output())
+            if not result.changed:  # past the size limit, the rest was never read: it goes through too
+                shutil.copyfileobj(sys.stdin.buffer, sys.stdout.buffer)
             sys.stdout.buffer.flush()
         if result.error:
             errors += 1

@@ -46,9 +46,11 @@ def read_source(path: str, stdin_name: str | None = None) -> SourceFile:
 
 
 def read_bytes(path: str) -> bytes:
-    """A draft's bytes as stored (`fix -` gives them back untouched when it cannot fix them)."""
+    """A draft's bytes as stored (`fix -` gives them back untouched when it cannot fix them),
+    one byte past the size limit at most: enough to refuse a draft without holding it whole,
+    or waiting for the end of an endless stream (`- < /dev/zero`)."""
     if path == STDIN:
-        return sys.stdin.buffer.read()
+        return sys.stdin.buffer.read(MAX_BYTES + 1)
     try:
         with open(path, "rb") as handle:
             return handle.read(MAX_BYTES + 1)
