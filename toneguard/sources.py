@@ -29,6 +29,9 @@ class SourceFile:
 def decode(data: bytes, path: str) -> SourceFile:
     if len(data) > MAX_BYTES:
         raise ToneguardError(f"larger than the {MAX_BYTES:,}-byte limit for a draft", path)
+    wide = _wide_encoding(data)
+    if wide:
+        raise ToneguardError(f"{wide} text, not UTF-8; save it as UTF-8", path)
     if b"\x00" in data:
         raise ToneguardError("binary file, not a text draft", path)
     bom = data.startswith(b"\xef\xbb\xbf")
@@ -39,6 +42,21 @@ def decode(data: bytes, path: str) -> SourceFile:
             f"not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start})", path
         ) from None
     return SourceFile(path, text, bom)
+
+
+def _wide_encoding(data: bytes) -> str | None:
+    """UTF-16 or UTF-32 (as editors on Windows save text) by its byte-order mark, or UTF-16
+    without one: a zero byte beside every ASCII letter, all on one side."""
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return "UTF-32"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16"
+    sample = data[:4096]
+    halves = (sample[0::2], sample[1::2])
+    for zeros, others in (halves, halves[::-1]):
+        if len(zeros) >= 2 and zeros.count(0) >= 0.9 * len(zeros) and others.count(0) <= 0.1 * len(others):
+            return "UTF-16"
+    return None
 
 
 def read_source(path: str, stdin_name: str | None = None) -> SourceFile:
