@@ -156,6 +156,12 @@ def test_multipart_prefers_the_plain_part():
     assert text[letter.offsets[0]:].startswith("Hi Priya,")
 
 
+def test_an_rfc_2231_boundary_is_decoded():
+    text = _eml("--B\nContent-Type: text/plain\n\nHi Priya,\n\nThank you.\n--B--\n",
+                "Content-Type: multipart/mixed; boundary*=utf-8''B\n")
+    assert read_letter(text, "a.eml").body.strip() == "Hi Priya,\n\nThank you."
+
+
 @pytest.mark.parametrize("text, problem", [
     ("Hi Priya, thanks.\n", "malformed e-mail: it does not start with a header line"),
     (_eml("x", 'Content-Type: multipart/mixed; boundary="B"\n'), "malformed e-mail: multipart boundary 'B' not found"),

@@ -69,10 +69,10 @@ def _find_text_part(text, headers, start, end, path, depth=1):
     if content_type.startswith("multipart/"):
         if depth > MAX_DEPTH:
             raise ToneguardError(f"malformed e-mail: multipart parts nested more than {MAX_DEPTH} deep", path)
-        boundary = headers.get_param("boundary")
+        boundary = headers.get_boundary()  # RFC 2231 (boundary*=utf-8''x) decoded too
         if not boundary:
             raise ToneguardError("malformed e-mail: multipart message without a boundary", path)
-        parts = _parts(text, start, end, str(boundary), path)
+        parts = _parts(text, start, end, boundary, path)
         plain = html_part = None
         for part_start, part_end in parts:
             part_headers, _, part_body = _split(text, part_start, part_end, path)
