@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from typing import Callable, Iterable, TextIO
 
 import click
 
-from . import __version__
+from . import __version__, plugins
 from .report import Report, Suggestion, Violation
 from .rules import Rule
 
@@ -212,7 +211,5 @@ BUILTIN: dict[str, Emitter] = {"text": emit_text, "json": emit_json, "github": e
 
 
 def available_formats() -> dict[str, Emitter]:
-    formats = dict(BUILTIN)
-    for entry in entry_points(group="toneguard.formats"):
-        formats.setdefault(entry.name, entry.load())
-    return formats
+    return {**BUILTIN, **{name: emit for name, emit in plugins.load("toneguard.formats").items()
+                          if name not in BUILTIN}}

@@ -12,14 +12,13 @@ import os
 import re
 from dataclasses import dataclass, field, replace
 from importlib import resources
-from importlib.metadata import entry_points
 from pathlib import Path
 from string import Formatter
 from typing import Any
 
 import yaml
 
-from . import safeyaml
+from . import plugins, safeyaml
 from .errors import ToneguardError
 from .letter import MAX_WORD, STAGES
 from .report import SEVERITIES
@@ -511,11 +510,7 @@ def builtin_rules_dir() -> Path:
 
 def plugin_rules_dirs() -> list[Path]:
     """Rule folders that installed packages declare in the `toneguard.rules` entry point group."""
-    dirs = []
-    for entry in entry_points(group="toneguard.rules"):
-        target = entry.load()
-        dirs.append(Path(target() if callable(target) else target))
-    return dirs
+    return [Path(target) for target in plugins.load("toneguard.rules", call=True).values()]
 
 
 def load_file(path: Path) -> Rule:
