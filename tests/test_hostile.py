@@ -5,6 +5,7 @@ import base64
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 import textwrap
@@ -221,3 +222,66 @@ def test_check_dev_zero_is_refused_at_the_size_limit(workdir):
         run = subprocess.run([sys.executable, "-m", "toneguard", "check", "-"], stdin=zeros, cwd=workdir,
                              capture_output=True, text=True, timeout=120, preexec_fn=at_most_2_gib)
     assert (run.returncode, run.stderr) == (2, "toneguard: -: larger than the 256,000-byte limit for a draft\n")
+
+
+SLOW_CHECK = {
+    "slowplugin/__init__.py": '''
+        import os
+        import time
+        from pathlib import Path
+
+        rules = Path(__file__).parent / "rules"
+
+        def slowly(nlp):
+            """Notes the first draft each process lints, then takes 50 ms a draft."""
+            def run(doc):
+                marker = Path(os.environ["SLOW_MARKERS"]) / str(os.getpid())
+                if not marker.exists():
+                    marker.write_text("")
+                time.sleep(0.05)
+                return []
+            return run
+        ''',
+    "slowplugin/rules/slow.yaml": BROKEN_CHECK["brokenplugin/rules/no-kaboom.yaml"].replace(
+        "no-kaboom", "slow").replace("check: kaboom", "check: slowly"),
+    "slowplugin-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: slowplugin\nVersion: 1.0\n",
+    "slowplugin-1.0.dist-info/entry_points.txt": '''
+        [toneguard.rules]
+        slow = slowplugin:rules
+
+        [toneguard.checks]
+        slowly = slowplugin:slowly
+        ''',
+}
+
+
+@pytest.mark.slow
+def test_a_worker_killed_from_outside_costs_its_drafts_not_the_run(tmp_path, workdir):
+    for name, text in SLOW_CHECK.items():
+        (tmp_path / "site" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "site" / name).write_text(textwrap.dedent(text).lstrip())
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    env = {**os.environ, "SLOW_MARKERS": str(markers),
+           "PYTHONPATH": os.pathsep.join([str(tmp_path / "site"), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    paths = letters(workdir / "letters", 130)  # chunks of 64, 64 and 2 drafts
+    process = subprocess.Popen([sys.executable, "-m", "toneguard", "check", "--jobs", "2", "letters", "--format",
+                                "json"], cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    try:
+        started = time.monotonic()
+        while not list(markers.iterdir()) and time.monotonic() - started < 60:
+            time.sleep(0.02)
+        victim = int(next(markers.iterdir()).name)  # a worker, one draft into its 3-second chunk
+        os.kill(victim, signal.SIGKILL)  # as the out-of-memory killer would
+        out, err = process.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        pytest.fail("the run waited forever for the killed worker")
+    lost = err.splitlines()
+    assert process.returncode == 2 and len(lost) == 64, err
+    suffix = f": not linted: the process linting it (pid {victim}) was killed, from outside or for lack of memory"
+    assert all(line.startswith("toneguard: letters/") and line.endswith(suffix) for line in lost), err
+    reported = [f["path"] for f in json.loads(out)["files"]]
+    assert sorted(reported + [line[len("toneguard: "):-len(suffix)] for line in lost]) == paths

@@ -196,10 +196,12 @@ def lint_paths(paths: Iterable[str], *, stage: str | None = None, overrides: Set
             break
     chunks = [found[i:i + BATCH_SIZE] for i in range(0, len(found), BATCH_SIZE)]
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
-    with context.Pool(workers) as pool:
-        tasks = [(chunk, overrides, config, isolated, stage) for chunk in chunks]
-        for reports in pool.imap(_lint_chunk, tasks):
-            yield from reports
+    holders = context.Array("i", len(chunks), lock=False)  # the pid of the worker linting each chunk
+    with context.Pool(workers, initializer=_start_worker, initargs=(holders,)) as pool:
+        results = [pool.apply_async(_lint_chunk, ((index, chunk, overrides, config, isolated, stage),))
+                   for index, chunk in enumerate(chunks)]
+        for index, (chunk, result) in enumerate(zip(chunks, results)):
+            yield from _chunk_reports(result, chunk, holders, index)
 
 
 def _workers(jobs: int | None, drafts: int) -> int:
@@ -209,11 +211,45 @@ def _workers(jobs: int | None, drafts: int) -> int:
     return min(cores, 8) if drafts >= 2 * BATCH_SIZE else 1
 
 
+_holders = None  # in a worker: where it notes which chunk it is linting
+
+
+def _start_worker(holders) -> None:
+    global _holders
+    _holders = holders
+
+
 def _lint_chunk(task) -> list[Report]:
     """In a worker: lint one chunk; the text of each draft stays behind, only findings travel."""
-    chunk, overrides, config, isolated, stage = task
+    index, chunk, overrides, config, isolated, stage = task
+    _holders[index] = os.getpid()
     jobs = (_job(item, overrides, config, isolated, None) for item in chunk)
     return [replace(report, source="") for report in lint_jobs(jobs, stage)]
+
+
+def _chunk_reports(result, chunk: list, holders, index: int) -> list[Report]:
+    """A chunk's reports; or, when the worker holding it was killed (from outside, or by the
+    out-of-memory killer), an error for each of its drafts: the pool would wait forever."""
+    while not result.ready():
+        result.wait(0.25)
+        holder = holders[index]
+        if holder and not result.ready() and not _alive(holder):
+            result.wait(1.0)  # reports sent just before it died are still on their way
+            if not result.ready():
+                return [Report(item.where or "", error=str(item)) if isinstance(item, ToneguardError) else
+                        Report(item, error=f"{item}: not linted: the process linting it (pid {holder}) was killed, "
+                                           "from outside or for lack of memory") for item in chunk]
+    return result.get()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
 
 
 def _job(item, overrides: Settings, config, isolated, stdin_name) -> Job:
