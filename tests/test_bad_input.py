@@ -46,6 +46,8 @@ CASES = [
     ("whitespace only", {"blank.md": " \r\n\t\n"}, ["blank.md"], "blank.md: empty draft: no text to lint"),
     ("20 MB file", {"huge.txt": b"word " * 4_000_000}, ["huge.txt"],
      "huge.txt: larger than the 256,000-byte limit for a draft"),
+    ("75,000 words and marks", {"loud.txt": "Hi Priya,\n\n" + "Great!! " * 25_000}, ["loud.txt"],
+     "loud.txt: 75,003 words and punctuation marks; a draft is limited to 60,000"),
     ("a word of 3,000 characters", {"shout.txt": b"Hi,\n\n" + b"!" * 3000}, ["shout.txt"],
      "shout.txt: line 3: 3,000 characters without a space; a draft's words are limited to 2,000"),
     ("front matter: bad YAML", {"a.md": "---\nstage: [first\n---\n" + LETTER}, ["a.md"],

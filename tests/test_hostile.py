@@ -10,10 +10,15 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
 from toneguard import engine
+from toneguard.config import Settings
+from toneguard.engine import lint_text
+from toneguard.errors import ToneguardError
+from toneguard.letter import read_letter
 from toneguard.mime import html_text
 from toneguard.sources import MAX_BYTES
 
@@ -285,3 +290,39 @@ def test_a_worker_killed_from_outside_costs_its_drafts_not_the_run(tmp_path, wor
     assert all(line.startswith("toneguard: letters/") and line.endswith(suffix) for line in lost), err
     reported = [f["path"] for f in json.loads(out)["files"]]
     assert sorted(reported + [line[len("toneguard: "):-len(suffix)] for line in lost]) == paths
+
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+import hostile  # noqa: E402  (benchmarks/hostile.py: the shapes that once took minutes)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shape", sorted(hostile.SHAPES))
+def test_every_hostile_shape_at_the_size_limit_is_linted_in_bounded_time(shape):
+    suffix, unit = hostile.SHAPES[shape]
+    text = hostile.draft(unit, MAX_BYTES)
+    started = time.monotonic()
+    try:
+        report = lint_text(text, path="hostile" + suffix, settings=Settings())
+    except ToneguardError as error:
+        assert "words and punctuation marks; a draft is limited to" in str(error)
+    else:
+        for v in report.violations:
+            assert v.text == text[v.start:v.end]
+    assert time.monotonic() - started < 60  # under 5 s each on a busy 2-core machine; minutes before
+
+
+def test_a_markdown_link_that_never_closes_is_passed_in_linear_time():
+    started = time.monotonic()
+    letter = read_letter("Hi Priya,\n\n" + "[ " * 50_000, "a.md")  # 50,000 marks, under the limit
+    assert time.monotonic() - started < 5  # 0.1 s; each "[" rescanned the line before: minutes
+    assert letter.body.count("[") == 50_000  # nothing blanked: no link
+
+
+def test_a_long_run_on_paragraph_is_parsed_in_pieces_with_every_offset_kept():
+    sentences = [f"I REALLY enjoyed the tour number {n}!! Thanks for nothing, {n}. " for n in range(700)]
+    text = "Hi Priya,\n\n" + "".join(sentences)  # one paragraph of 48,000 characters
+    report = lint_text(text, path="a.txt", settings=Settings())
+    bitter = [v for v in report.violations if v.rule == "bitterness"]
+    assert len(bitter) == 700 and all(v.text == text[v.start:v.end] for v in report.violations)
+    assert bitter[-1].text == "Thanks for nothing, 699."

@@ -30,6 +30,9 @@ BATCH_SIZE = 64  # nlp.pipe's default peaks near 1 GiB on 1,000 drafts; 64 is as
 PARSED_PARAGRAPHS = 512  # kept for reuse: a few letters' worth, a few MiB
 DEFAULT_STAGE = "first-reply"
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r]*\n")
+PIECE = 5_000  # characters parsed at a time at most, near enough: a long letter is 5 KB in all
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]*\s+")
+_SPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -85,8 +88,8 @@ class Linter:
         starts = [region[0] for region in (letter.signoff, letter.ps) if region]
         if letter.greeting:
             starts.append(letter.content_start)
-        for start, end in zip(cuts, cuts[1:]):
-            if end > start:
+        for paragraph_start, paragraph_end in zip(cuts, cuts[1:]):
+            for start, end in _pieces(body, paragraph_start, paragraph_end):
                 inside = tuple(sorted(offset - start for offset in starts if start < offset < end))
                 yield Paragraph(body[start:end], inside)
 
@@ -127,6 +130,21 @@ class Linter:
                 ))
         violations.sort(key=lambda v: (v.start, v.end, v.rule))
         return Report(letter.path, tuple(violations), source=letter.source, editable=letter.offsets.is_shift)
+
+
+def _pieces(body: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """A paragraph, cut after a sentence end (or else a space) every PIECE characters. No
+    letter's paragraph is that long; a run-on text parsed whole would be one sentence of
+    thousands of words, and cut, the pieces it repeats are parsed once."""
+    while end - start > PIECE:
+        cut = (_SENTENCE_END.search(body, start + PIECE, min(end, start + 2 * PIECE))
+               or _SPACE.search(body, start + PIECE, end))
+        if cut is None or cut.end() >= end:
+            break
+        yield start, cut.end()
+        start = cut.end()
+    if end > start:
+        yield start, end
 
 
 def _suppressed(letter: Letter, rule_id: str, offset: int) -> bool:
