@@ -9,7 +9,7 @@ import time
 import pytest
 
 from conftest import REPO, RULE_TEMPLATE as RULE
-from toneguard import engine, model
+from toneguard import model
 from toneguard.rules import builtin_rules_dir
 
 LETTER = "Hi Priya,\n\nThank you for the tour of the lab.\n"
