@@ -19,7 +19,7 @@ from .rules import Rule
 
 Check = Callable[[Doc], Iterable[Span]]
 CheckFactory = Callable[..., Check]
-MATCH_SECONDS = 20.0  # a draft at the size limit matches in well under a second
+MATCH_SECONDS = 20.0  # matching 256 KB of prose takes a few seconds
 
 
 class Deadline:
