@@ -100,6 +100,7 @@ def install(files: dict[str, str], site, monkeypatch) -> None:
 def broken_check(tmp_path, monkeypatch):
     install(BROKEN_CHECK, tmp_path / "site", monkeypatch)
     yield
+    sys.modules.pop("brokenplugin", None)  # imported from a folder that is about to go
     for cache in (engine.cached_rules, engine._linter):
         cache.cache_clear()
 

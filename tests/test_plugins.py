@@ -2,6 +2,7 @@
 and output formats. This installs a real (tiny) distribution on sys.path and uses all three."""
 from __future__ import annotations
 
+import sys
 import textwrap
 
 import pytest
@@ -76,14 +77,14 @@ def test_a_plugin_adds_a_rule_with_its_own_check_and_a_format(plugin, cli, workd
 
 @pytest.mark.parametrize("group, target, error", [
     ("toneguard.rules", "nosuchmodule:rules", "ModuleNotFoundError: No module named 'nosuchmodule'"),
-    ("toneguard.checks", "brokenplugin:missing", "AttributeError: module 'brokenplugin' has no attribute 'missing'"),
-    ("toneguard.formats", "brokenplugin.failing:emit", "RuntimeError: cannot start"),
+    ("toneguard.checks", "badplugin:missing", "AttributeError: module 'badplugin' has no attribute 'missing'"),
+    ("toneguard.formats", "badplugin.failing:emit", "RuntimeError: cannot start"),
 ])
 def test_a_broken_plugin_is_one_line_naming_it(cli, workdir, tmp_path, monkeypatch, group, target, error):
     site = tmp_path / "site"
-    files = {"brokenplugin/__init__.py": "", "brokenplugin/failing.py": "raise RuntimeError('cannot start')\n",
-             "brokenplugin-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: brokenplugin\nVersion: 1.0\n",
-             "brokenplugin-1.0.dist-info/entry_points.txt": f"[{group}]\nbroken = {target}\n"}
+    files = {"badplugin/__init__.py": "", "badplugin/failing.py": "raise RuntimeError('cannot start')\n",
+             "badplugin-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: badplugin\nVersion: 1.0\n",
+             "badplugin-1.0.dist-info/entry_points.txt": f"[{group}]\nbroken = {target}\n"}
     for name, text in files.items():
         (site / name).parent.mkdir(parents=True, exist_ok=True)
         (site / name).write_text(text)
@@ -94,7 +95,8 @@ def test_a_broken_plugin_is_one_line_naming_it(cli, workdir, tmp_path, monkeypat
     try:
         run = cli("check", "a.txt")
     finally:
+        sys.modules.pop("badplugin", None)  # imported from a folder that is about to go
         for cache in (engine.cached_rules, engine._linter):
             cache.cache_clear()
-    assert (run.code, run.err) == (2, f"toneguard: plugin 'broken' from brokenplugin 1.0 ({group} = {target}) "
+    assert (run.code, run.err) == (2, f"toneguard: plugin 'broken' from badplugin 1.0 ({group} = {target}) "
                                       f"cannot be loaded: {error}\n"), run
