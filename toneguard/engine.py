@@ -7,6 +7,7 @@ parsed, so memory stays flat however many files there are.
 from __future__ import annotations
 
 import bisect
+import difflib
 import functools
 import os
 import re
@@ -16,13 +17,13 @@ from typing import Iterable, Iterator, NamedTuple
 from spacy.tokens import Doc
 
 from .checks import available_checks
-from .config import Settings, settings_for
+from .config import Settings, check_ids, settings_for
 from .errors import ToneguardError, internal_error
 from .kinds import KINDS, Draft
 from .letter import Letter, read_letter
 from .matching import Deadline, Matchers
 from .model import load_pipeline, resolve_model
-from .report import LineIndex, Report, Violation
+from .report import UNKNOWN_RULE, UNKNOWN_RULE_MESSAGE, LineIndex, Report, Suggestion, Violation
 from .rules import Rule, load_rules
 from .sources import STDIN, discover, read_source
 
@@ -43,6 +44,7 @@ class Job:
     settings: Settings
     letter: Letter | None = None
     error: str | None = None
+    config_error: bool = False
 
 
 class Paragraph(NamedTuple):
@@ -51,9 +53,9 @@ class Paragraph(NamedTuple):
 
 
 class Linter:
-    def __init__(self, model: str, rule_dirs: tuple[str, ...], entities: bool):
+    def __init__(self, model: str, rule_dirs: tuple[str, ...], entities: bool, tone: bool):
         self.rules = cached_rules(rule_dirs)
-        self.nlp = load_pipeline(model, () if entities else ("ner",))
+        self.nlp = load_pipeline(model, () if entities else ("ner",), tone)
         self.matchers = Matchers(self.nlp, self.rules.values(), available_checks())
         self.annotators = [r for r in self.rules.values() if r.annotates == "slots"]
         self.parsed: dict[Paragraph, Doc] = {}  # least recently used first
@@ -110,7 +112,7 @@ class Linter:
         matches = self.matchers(doc, deadline)
         slots = [span for rule in self.annotators for span in matches.get(f"{rule.id}/match", ())]
         lines = LineIndex(letter.source)
-        draft = Draft(letter, doc, matches, slots, stage, settings.budgets, self.rules)
+        draft = Draft(letter, doc, matches, slots, stage, settings, self.rules)
         violations = []
         for rule in settings.selected(self.rules, letter.settings):
             if stage not in rule.stages:
@@ -128,8 +130,26 @@ class Linter:
                     end_line=end_line, end_column=end_column,
                     text=letter.source[finding.start:finding.end], suggestions=finding.suggestions,
                 ))
+        violations += self._unknown_rules(letter, lines)
         violations.sort(key=lambda v: (v.start, v.end, v.rule))
-        return Report(letter.path, tuple(violations), source=letter.source, editable=letter.offsets.is_shift)
+        return Report(letter.path, tuple(violations), fail_on=settings.fail_on, source=letter.source,
+                      editable=letter.offsets.is_shift)
+
+    def _unknown_rules(self, letter: Letter, lines: LineIndex) -> list[Violation]:
+        """Ids in toneguard comments that name no rule: an error, as in config, with the
+        nearest real id as the rewrite."""
+        found = []
+        for rule_id, start, end in letter.named_rules:
+            if rule_id in self.rules:
+                continue
+            (line, column), (end_line, end_column) = lines.position(start), lines.position(end)
+            nearest = difflib.get_close_matches(rule_id, self.rules, n=1)
+            found.append(Violation(
+                rule=UNKNOWN_RULE, severity="error",
+                message=f"{UNKNOWN_RULE_MESSAGE} ('{rule_id}': see `toneguard rules`)",
+                start=start, end=end, line=line, column=column, end_line=end_line, end_column=end_column,
+                text=letter.source[start:end], suggestions=tuple(Suggestion(id_, start, end) for id_ in nearest)))
+        return found
 
 
 def _pieces(body: str, start: int, end: int) -> Iterator[tuple[int, int]]:
@@ -157,8 +177,8 @@ def cached_rules(rule_dirs: tuple[str, ...]) -> dict[str, Rule]:
 
 
 @functools.lru_cache(maxsize=4)
-def _linter(model: str, rule_dirs: tuple[str, ...], entities: bool) -> Linter:
-    return Linter(model, rule_dirs, entities)
+def _linter(model: str, rule_dirs: tuple[str, ...], entities: bool, tone: bool) -> Linter:
+    return Linter(model, rule_dirs, entities, tone)
 
 
 def linter_for(settings: Settings) -> Linter:
@@ -168,7 +188,8 @@ def linter_for(settings: Settings) -> Linter:
     selected = settings.selected(rules)
     consulted = [rules[other] for rule in selected for other in rule.exceptions.get("rules", ())]
     entities = any(rule.needs_entities for rule in selected + consulted)
-    return _linter(_model_folder(settings), settings.rule_dirs, entities)
+    tone = settings.tone_model is not False and any(rule.needs_tone for rule in selected + consulted)
+    return _linter(_model_folder(settings), settings.rule_dirs, entities, tone)
 
 
 def _model_folder(settings: Settings) -> str:
@@ -187,8 +208,8 @@ def lint_text(text: str, *, stage: str | None = None, path: str | None = None,
     suffix (.eml, .md, .txt) and the config file, unless `settings` are given."""
     name = path or "<text>"
     settings = settings if settings is not None else settings_for(path or STDIN)
-    letter = read_letter(text, name)
     linter = linter_for(settings)
+    letter = _read_letter(text, name, settings)
     [doc] = linter.parse([letter])
     return linter.check(letter, doc, settings, stage)
 
@@ -197,7 +218,8 @@ def lint_paths(paths: Iterable[str], *, stage: str | None = None, overrides: Set
                config: str | None = None, isolated: bool = False, stdin_name: str | None = None,
                jobs: int | None = None) -> Iterator[Report]:
     """Lint files, folders (recursively) and "-" (stdin), yielding one Report per draft in
-    order. Unreadable drafts come back as Reports with `error` set; the rest still run.
+    order. Drafts that cannot be linted, unreadable or under a broken config, come back as
+    Reports with `error` set (and `config_error` for the latter); the rest still run.
     `jobs` spreads big runs over processes (None: one per core for 128+ drafts)."""
     overrides = overrides or Settings()
     found = list(discover(list(paths)))
@@ -210,7 +232,10 @@ def lint_paths(paths: Iterable[str], *, stage: str | None = None, overrides: Set
     # Load the pipeline before forking so every worker shares it instead of loading its own.
     for item in found:
         if not isinstance(item, ToneguardError):
-            linter_for(settings_for(item, config, isolated).merged(overrides))
+            try:
+                linter_for(settings_for(item, config, isolated).merged(overrides))
+            except ToneguardError:
+                pass  # each draft under these settings reports it
             break
     chunks = [found[i:i + BATCH_SIZE] for i in range(0, len(found), BATCH_SIZE)]
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
@@ -276,12 +301,24 @@ def _job(item, overrides: Settings, config, isolated, stdin_name) -> Job:
     display = (stdin_name or STDIN) if item == STDIN else item
     try:
         settings = settings_for(stdin_name or STDIN if item == STDIN else item, config, isolated).merged(overrides)
+        linter_for(settings)  # rule files, rule ids and model: a mistake there is the config's
+    except ToneguardError as error:
+        return Job(display, Settings(), error=str(error), config_error=True)
+    try:
         source = read_source(item, stdin_name)
-        return Job(display, settings, letter=read_letter(source.text, display))
+        return Job(display, settings, letter=_read_letter(source.text, display, settings))
     except ToneguardError as error:
         return Job(display, Settings(), error=str(error))
     except Exception as error:
         return Job(display, Settings(), error=str(internal_error(error, display)))
+
+
+def _read_letter(text: str, path: str, settings: Settings) -> Letter:
+    """The draft as a Letter, the rule ids in its front matter checked as config's are."""
+    letter = read_letter(text, path)
+    for key, ids in letter.settings.items():
+        check_ids(ids, cached_rules(settings.rule_dirs), f"front matter: toneguard.{key}", path)
+    return letter
 
 
 def lint_jobs(jobs: Iterable[Job], stage: str | None = None) -> Iterator[Report]:
@@ -301,7 +338,7 @@ def _lint_batch(batch: list[Job], stage: str | None) -> Iterator[Report]:
     groups: dict[Linter, list[int]] = {}
     for index, job in enumerate(batch):
         if job.error is not None:
-            reports[index] = Report(job.path, error=job.error)
+            reports[index] = Report(job.path, error=job.error, config_error=job.config_error)
             continue
         groups.setdefault(linter_for(job.settings), []).append(index)
     for linter, indices in groups.items():

@@ -5,6 +5,9 @@ running `toneguard fix` twice changes nothing the second time. Files are
 replaced atomically: the new text goes to a temporary file beside the old one,
 is flushed to disk, takes the old file's mode, and is renamed over it, so an
 interrupted run leaves either the old file or the new one, never half of each.
+A symlink's target is what gets replaced. Whatever a rename would lose is
+refused instead: a file with other hard links (they would keep the old text),
+a read-only file (unless forced), and a file edited since it was read.
 """
 from __future__ import annotations
 
@@ -61,24 +64,52 @@ def fix_text(text: str, *, path: str, settings: Settings, stage: str | None = No
     return Fixed(text, applied, report)
 
 
-def write_atomically(path: str, data: bytes) -> None:
-    """Replace `path` with `data` so that no reader, and no crash, ever sees a partial file."""
-    directory = os.path.dirname(os.path.abspath(path))
-    mode = os.stat(path).st_mode & 0o7777
-    handle, temporary = tempfile.mkstemp(prefix=".toneguard-", suffix=".tmp", dir=directory)
+def write_atomically(path: str, data: bytes, expected: bytes | None = None) -> None:
+    """Replace `path` (a symlink's target, if it is one) with `data` so that no reader, and no
+    crash, ever sees a partial file. With `expected`, the file must still hold exactly that
+    just before the rename: whatever was added to it meanwhile is not written over."""
+    target = os.path.realpath(path)
+    mode = os.stat(target).st_mode & 0o7777
+    handle, temporary = tempfile.mkstemp(prefix=".toneguard-", suffix=".tmp", dir=os.path.dirname(target))
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temporary, mode)
-        os.replace(temporary, path)
+        if expected is not None and _contents(target) != expected:
+            raise ToneguardError("cannot fix: the file changed while it was being fixed, so nothing was written; "
+                                 "run `toneguard fix` again", path)
+        os.replace(temporary, target)
     except BaseException:
         try:
             os.unlink(temporary)
         except FileNotFoundError:
             pass
         raise
+
+
+def _contents(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
+def refuse_to_replace(path: str, force: bool) -> None:
+    """Files a rename would harm: other hard links would keep the old text, and a read-only
+    file is read-only for a reason (`force` overrides that one)."""
+    status = os.stat(path)
+    if status.st_nlink > 1:
+        raise ToneguardError(f"cannot fix: the file has {status.st_nlink} hard links, and the others would keep "
+                             "the old text; pipe it through `toneguard fix -` instead", path)
+    if not force and (not status.st_mode & 0o222 or not os.access(path, os.W_OK)):
+        raise ToneguardError("cannot fix: the file is read-only (--force fixes it anyway)", path)
+
+
+def encode(text: str, bom: bool) -> bytes:
+    return (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8", "surrogatepass")
 
 
 @dataclass(frozen=True)
@@ -99,14 +130,14 @@ class FileFix:
         through never loses it."""
         if not self.changed:
             return self.raw
-        return (b"\xef\xbb\xbf" if self.source.bom else b"") + self.fixed.text.encode("utf-8", "surrogatepass")
+        return encode(self.fixed.text, self.source.bom)
 
 
 def fix_paths(paths: list[str], *, write: bool, stage: str | None = None, overrides: Settings | None = None,
               config: str | None = None, isolated: bool = False, stdin_name: str | None = None,
-              ) -> Iterator[FileFix]:
+              force: bool = False) -> Iterator[FileFix]:
     """Fix each draft; with `write`, files (never stdin) are replaced atomically, keeping
-    their byte-order mark, line endings and mode."""
+    their byte-order mark, line endings and mode; `force` writes read-only files too."""
     for item in discover(paths):
         if isinstance(item, ToneguardError):
             yield FileFix(item.where or "", error=str(item))
@@ -119,7 +150,8 @@ def fix_paths(paths: list[str], *, write: bool, stage: str | None = None, overri
             settings = settings_for(name, config, isolated).merged(overrides or Settings())
             result = FileFix(name, source, fix_text(source.text, path=name, settings=settings, stage=stage), raw=raw)
             if write and item != STDIN and result.changed:
-                write_atomically(item, result.output())
+                refuse_to_replace(item, force)
+                write_atomically(item, result.output(), expected=raw)
         except ToneguardError as error:
             result = FileFix(name, source, error=str(error), raw=raw)
         except OSError as error:

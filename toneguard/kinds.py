@@ -19,6 +19,7 @@ from .letter import Letter
 from .offsets import Regions
 from .report import Suggestion
 from .rules import Rule, Suggest
+from .tone import sentence_scores
 _CLITICS = {"n't", "'s", "'re", "'ll", "'ve", "'d", "'m"}
 
 
@@ -34,9 +35,9 @@ class Draft:
     """One parsed letter and the questions kinds ask of it, each answered once."""
 
     def __init__(self, letter: Letter, doc: Doc, matches: dict[str, list[Span]], slots: list[Span],
-                 stage: str, budgets: Callable[[Rule], dict], rules: dict[str, Rule]):
+                 stage: str, settings, rules: dict[str, Rule]):
         self.letter, self.doc, self.matches = letter, doc, matches
-        self.slots, self.stage, self.budgets, self.rules = slots, stage, budgets, rules
+        self.slots, self.stage, self.settings, self.rules = slots, stage, settings, rules
         self._hits: dict[str, list[Span]] = {}
         self._slots = Regions((slot.start, slot.end) for slot in slots)
 
@@ -141,31 +142,58 @@ class Draft:
             self._hits[rule.id] = self._find_hits(rule)
         return self._hits[rule.id]
 
+    def in_slot(self, span: Span) -> bool:
+        return self._slots.overlap(span.start, span.end)
+
+    def model_sentences(self, condition: dict | None, threshold: float | None = None) -> list[Span]:
+        """Sentences meeting a rule's `model:` condition; none when the tone model did not run."""
+        if not condition:
+            return []
+        label = condition["label"]
+        if "below" in condition:
+            return [s for s in self.sentences if label in sentence_scores(s)
+                    and sentence_scores(s)[label] < condition["below"]]
+        bound = threshold if threshold is not None else condition["threshold"]
+        return [s for s in self.sentences if sentence_scores(s).get(label, -1.0) >= bound]
+
     def _find_hits(self, rule: Rule) -> list[Span]:
         excepted = {self.sentence_of(s).start for s in self.matches.get(f"{rule.id}/exceptions", ())}
+        excepted.update(s.start for s in self.model_sentences(rule.exceptions.get("model")))
         for other in rule.exceptions.get("rules", ()):
             excepted.update(self.sentence_of(s).start for s in self.hits(self.rules[other]))
         owner = rule.match.get("same-as", rule.id)
-        spans = []
+        threshold = self.settings.threshold(rule)
+        patterns, learned = [], []
         for name, clause in rule.clauses:
             found = self.matches.get(f"{owner}/{name}", ())
+            judged = self.model_sentences(clause.get("model"), threshold)
             if "requires" in clause:
+                requires = clause["requires"]
                 required = {self.sentence_of(s).start for s in self.matches.get(f"{owner}/{name}/requires", ())}
+                required.update(s.start for s in self.model_sentences(requires.get("model"), threshold))
                 found = [s for s in found if self.sentence_of(s).start in required]
-            spans.extend(found)
+                judged = [s for s in judged if s.start in required]
+            patterns.extend(found)
+            learned.extend(judged)
+        # The patterns' own spans first (they carry the precise fixes), then the sentences the
+        # tone model flags that no pattern reached.
         kept: list[Span] = []
-        spans.sort(key=lambda s: (s.start, -len(s)))
-        for span in spans:
+        patterns.sort(key=lambda s: (s.start, -len(s)))
+        for span in patterns:
             span = _trimmed(span)
             if span is None or not self.in_scope(span, rule.scope):
                 continue
-            if rule.annotates != "slots" and self._slots.overlap(span.start, span.end):
+            if rule.annotates != "slots" and self.in_slot(span):
                 continue
             if self.sentence_of(span).start in excepted:
                 continue
             if kept and span.start < kept[-1].end:
                 continue
             kept.append(span)
+        covered = excepted | {self.sentence_of(span).start for span in kept}
+        kept += [s for s in {s.start: s for s in learned}.values()
+                 if s.start not in covered and self.in_scope(s, rule.scope) and not self.in_slot(s)]
+        kept.sort(key=lambda s: s.start)
         return kept
 
     # --- suggestions ------------------------------------------------------------
@@ -207,7 +235,8 @@ class Draft:
                 if new_text == self.original(start, end):
                     continue  # a rewrite that changes nothing is no suggestion
                 where = where or {"greeting": "the greeting", "sentence": "the whole sentence"}.get(suggest.target, "")
-                result.append(Suggestion(new_text, *self.source(start, end), safe=suggest.safe, where=where))
+                result.append(Suggestion(new_text, *self.source(start, end), safe=suggest.safe, where=where,
+                                         deletes=suggest.action == "remove"))
                 break
         return tuple(result)
 
@@ -278,7 +307,7 @@ def _move(draft: Draft, suggest: Suggest, text: str, span, rule) -> Edit | None:
 
 def _shorten(draft: Draft, suggest: Suggest, text: str, span, rule) -> Edit | None:
     """Keep the sentences that carry what the letter needs, within the budget."""
-    budget = draft.budgets(rule).get(draft.stage, {})
+    budget = draft.settings.budgets(rule).get(draft.stage, {})
     sentences = [s for s in draft.sentences if s.end_char <= draft.content_end]
     if budget.get("ps-exempt") and draft.letter.ps:
         sentences = [s for s in sentences if not draft.letter.ps[0] <= s.start_char < draft.letter.ps[1]]
@@ -342,7 +371,7 @@ def required(rule: Rule, draft: Draft) -> Iterator[Finding]:
 
 
 def metric(rule: Rule, draft: Draft) -> Iterator[Finding]:
-    budget = draft.budgets(rule).get(draft.stage)
+    budget = draft.settings.budgets(rule).get(draft.stage)
     if not budget:
         return
     ps = draft.letter.ps if budget.get("ps-exempt") else None

@@ -18,6 +18,7 @@ from . import safeyaml
 from .mime import html_comments, read_message
 from .model import normalise_quotes
 from .offsets import OffsetMap
+from .report import LINE_BREAK
 
 STAGES = ("first-reply", "follow-up", "check-in")
 MAX_WORD = 2_000  # characters without whitespace (a long URL is a few hundred)
@@ -56,6 +57,7 @@ class Letter:
     ps: Span | None = None
     blanked: tuple[Span, ...] = ()
     suppressions: tuple[Suppression, ...] = ()
+    named_rules: tuple[tuple[str, int, int], ...] = ()  # each id a toneguard comment names, at its source span
 
     @property
     def content_start(self) -> int:
@@ -108,6 +110,7 @@ def read_letter(text: str, path: str = "-") -> Letter:
         recipient_names=tuple(name for name, _ in people if name), recipient_fields=fields,
         greeting=greeting, signoff=signoff, ps=ps, blanked=blanked,
         suppressions=tuple(_suppressions(draft[:end], offsets)),
+        named_rules=tuple(_named_rules(draft[:end], offsets)),
     )
 
 
@@ -297,6 +300,14 @@ def _signoff_in(body: str, lines: list[Span]) -> Span | None:
 _DIRECTIVE = re.compile(
     r"<!--\s*toneguard-(disable-next-line|disable|enable)((?:[\s,]+[a-z][a-z0-9-]*)*)\s*-->", re.I
 )
+_RULE_ID = re.compile(r"[a-z][a-z0-9-]*", re.I)
+
+
+def _named_rules(draft: str, offsets: OffsetMap):
+    """Every rule id the comments name, with where it is, so a misspelt one can be reported."""
+    for match in _DIRECTIVE.finditer(draft):
+        for name in _RULE_ID.finditer(draft, match.start(2), match.end(2)):
+            yield name.group().lower(), offsets[name.start()], offsets.end(name.end())
 
 
 def _suppressions(draft: str, offsets: OffsetMap):
@@ -304,13 +315,13 @@ def _suppressions(draft: str, offsets: OffsetMap):
     open_regions: dict[str, int] = {}
     for match in _DIRECTIVE.finditer(draft):
         verb = match.group(1).lower()
-        rules = frozenset(re.findall(r"[a-z][a-z0-9-]*", match.group(2).lower()))
+        rules = frozenset(_RULE_ID.findall(match.group(2).lower()))
         if verb == "disable-next-line":
-            line_start = draft.find("\n", match.end())
-            if line_start != -1:
-                line_end = draft.find("\n", line_start + 1)
-                line_end = len(draft) if line_end == -1 else line_end
-                yield Suppression(rules, offsets[line_start + 1], offsets[line_end])
+            end_of_comment_line = LINE_BREAK.search(draft, match.end())  # \r\n, \n or a lone \r
+            if end_of_comment_line:
+                end_of_next = LINE_BREAK.search(draft, end_of_comment_line.end())
+                yield Suppression(rules, offsets[end_of_comment_line.end()],
+                                  offsets[end_of_next.start() if end_of_next else len(draft)])
         elif verb == "disable":
             for rule in rules or {""}:
                 open_regions.setdefault(rule, match.end())

@@ -84,12 +84,18 @@ def installed_pipelines() -> list[str]:
 
 
 @functools.lru_cache(maxsize=4)
-def load_pipeline(name: str, exclude: tuple[str, ...] = ()):
+def load_pipeline(name: str, exclude: tuple[str, ...] = (), tone: bool = False):
     """Load once per process from the folder `resolve_model` found; components no rule needs
-    are never loaded."""
+    are never loaded. With `tone`, the trained tone layer runs last, after the parser has
+    found the sentences."""
     import spacy
 
     try:
-        return spacy.load(name, exclude=list(exclude))
+        nlp = spacy.load(name, exclude=list(exclude))
     except (OSError, ImportError, ValueError) as error:
         raise ToneguardError(f"cannot load spaCy pipeline {name!r}: {error}") from None
+    if tone:
+        from .tone import COMPONENT
+
+        nlp.add_pipe(COMPONENT, last=True)
+    return nlp

@@ -7,6 +7,8 @@ as `file: rule 'id': key: problem`, never as a traceback.
 """
 from __future__ import annotations
 
+import functools
+import json
 import math
 import os
 import re
@@ -25,12 +27,15 @@ from .report import SEVERITIES
 
 KINDS = ("existence", "required", "metric", "recipients")
 SCOPES = ("content", "greeting", "opening", "body")
-MATCH_KEYS = ("phrases", "patterns", "dependencies", "check", "same-as", "requires", "also", "rules")
+MATCH_KEYS = ("phrases", "patterns", "dependencies", "check", "model", "same-as", "requires", "also", "rules")
 ACTIONS = ("replace", "insert", "remove", "move", "shorten")
 TARGETS = ("match", "sentence", "greeting")
 BUDGET_KEYS = ("words", "sentences", "grade", "ps-exempt")
 TEMPLATE_FIELDS = ("name", "company", "role", "match", "match_lower")
 RULE_ID = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+# The trained tone model shipped in the package (see toneguard.tone and training/).
+TONE_MODEL_DIR = Path(__file__).resolve().parent / "tone_model"
+
 
 @dataclass(frozen=True)
 class Suggest:
@@ -94,6 +99,18 @@ class Rule:
         """The match block and its `also` clauses: ways a sentence can match, each with its own
         `requires`."""
         return [("match", self.match)] + [(f"also.{i}", c) for i, c in enumerate(self.match.get("also", ()))]
+
+    @property
+    def model_conditions(self) -> list[tuple[str, dict]]:
+        """Every `model:` condition of the rule with the block it is in: "match" (a match clause
+        or its `requires`) or "exceptions"."""
+        found = [("match", block["model"]) for _, clause in self.clauses
+                 for block in (clause, clause.get("requires", {})) if "model" in block]
+        return found + ([("exceptions", self.exceptions["model"])] if "model" in self.exceptions else [])
+
+    @property
+    def needs_tone(self) -> bool:
+        return bool(self.model_conditions)
 
     @property
     def needs_entities(self) -> bool:
@@ -233,6 +250,8 @@ def _match_block(check: _Checker, key: str) -> dict:
                 check.fail("expected a rule id", where)
             if name == "same-as" and len(block) > 1:
                 check.fail("'same-as' reuses another rule's match block whole; give nothing else beside it", where)
+        elif name == "model":
+            _model_condition(check, where, value)
         elif name == "rules":
             if key != "exceptions":
                 check.fail("'rules' belongs in the exceptions block", where)
@@ -258,6 +277,30 @@ def _match_block(check: _Checker, key: str) -> dict:
             for index, pattern in enumerate(value):
                 _check_values(check, f"{where}[{index}]", pattern)
     return block
+
+
+def _model_condition(check: _Checker, where: str, value: Any) -> None:
+    """`model: {label: bitter, threshold: 0.5}` (sentences the tone model scores at least that
+    high) or `{label: bitter, below: 0.1}` (sentences it scores under that)."""
+    if not isinstance(value, dict) or "label" not in value or len(set(value) & {"threshold", "below"}) != 1 \
+            or set(value) - {"label", "threshold", "below"}:
+        check.fail("expected {label: NAME, threshold: 0-1} or {label: NAME, below: 0-1}", where)
+    known = tone_labels()
+    if known and value["label"] not in known:
+        check.fail(f"the tone model has no label {value['label']!r} (it has: {', '.join(known)})", where)
+    bound = value.get("threshold", value.get("below"))
+    if not isinstance(bound, (int, float)) or isinstance(bound, bool) or not 0 <= bound <= 1:
+        check.fail("the threshold is a number from 0 to 1", where)
+
+
+@functools.lru_cache(maxsize=1)
+def tone_labels() -> tuple[str, ...]:
+    """The labels of the shipped tone model, read from its meta.json (no spaCy needed)."""
+    try:
+        meta = json.loads((TONE_MODEL_DIR / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ()
+    return tuple(meta.get("labels", {}).get("textcat_multilabel", ()))
 
 
 _TEXT_ATTRS = {"ORTH", "TEXT", "LOWER", "LEMMA", "NORM", "TAG", "POS", "DEP", "ENT_TYPE", "SHAPE"}

@@ -26,9 +26,14 @@ class SourceFile:
     bom: bool = False
 
 
-def decode(data: bytes, path: str) -> SourceFile:
-    if len(data) > MAX_BYTES:
+def check_size(size: int, path: str) -> None:
+    """The one size limit, for files, stdin and the language server's documents alike."""
+    if size > MAX_BYTES:
         raise ToneguardError(f"larger than the {MAX_BYTES:,}-byte limit for a draft", path)
+
+
+def decode(data: bytes, path: str) -> SourceFile:
+    check_size(len(data), path)
     wide = _wide_encoding(data)
     if wide:
         raise ToneguardError(f"{wide} text, not UTF-8; save it as UTF-8", path)
@@ -90,7 +95,10 @@ def discover(paths: list[str]) -> Iterator[str | ToneguardError]:
             yield path
         elif os.path.isdir(path):
             found = too_deep = False
-            for root, dirs, files in os.walk(path):
+            unreadable: list[OSError] = []  # os.walk skips a folder it cannot list unless told
+            for root, dirs, files in os.walk(path, onerror=unreadable.append):
+                found = found or bool(unreadable)
+                yield from _unreadable_folders(unreadable)
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 if dirs and root != path and os.path.relpath(root, path).count(os.sep) + 1 >= MAX_DEPTH:
                     dirs[:], too_deep = [], True
@@ -100,6 +108,8 @@ def discover(paths: list[str]) -> Iterator[str | ToneguardError]:
                             continue
                         found = True
                         yield str(Path(root, name))
+            found = found or bool(unreadable)
+            yield from _unreadable_folders(unreadable)
             if too_deep:
                 yield ToneguardError(f"folders nested more than {MAX_DEPTH} levels deep; the deeper ones were "
                                      "not searched", path)
@@ -124,3 +134,9 @@ def _special(path: str) -> str | None:
     if stat.S_ISSOCK(mode):
         return "a socket"
     return "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else None
+
+
+def _unreadable_folders(errors: list[OSError]) -> Iterator[ToneguardError]:
+    while errors:
+        error = errors.pop(0)
+        yield ToneguardError(f"cannot read folder: {error.strerror or error}", error.filename)
