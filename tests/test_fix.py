@@ -130,6 +130,22 @@ def test_filter_mode_keeps_the_byte_order_mark(cli, workdir):
     assert run.code == 0 and run.out == "\ufeff" + FIXED
 
 
+def test_filter_mode_gives_bytes_that_are_not_utf8_back_exactly(workdir):
+    latin1 = b"Hi,\n\nCaf\xe9!!\n"  # what Vim hands over for a Latin-1 buffer
+    run = subprocess.run([sys.executable, "-m", "toneguard", "fix", "-"], input=latin1, capture_output=True,
+                         cwd=workdir, timeout=120)
+    assert (run.returncode, run.stdout) == (2, latin1)
+    assert run.stderr.decode().splitlines()[0] == "toneguard: -: not UTF-8 text (byte 0xe9 at offset 8)"
+    assert b"Traceback" not in run.stderr
+
+
+def test_filter_mode_gives_a_draft_over_the_size_limit_back_whole(cli, workdir):
+    huge = b"Hi Priya,\n\n" + b"Thank you!! " * 30_000  # 360 KB
+    run = cli("fix", "-", stdin=huge)
+    assert run.code == 2 and run.out.encode() == huge
+    assert run.err.splitlines()[0] == "toneguard: -: larger than the 256,000-byte limit for a draft"
+
+
 def test_check_calls_a_draft_fixable_only_when_fix_will_rewrite_it(cli, workdir):
     head = "To: priya@acme.example\nContent-Type: text/plain; charset=utf-8\n"
     body = "\nHi Priya,\n\nThank you for the tour of the lab=21=21 Please keep me in mind.\n\nJane\n"

@@ -30,7 +30,7 @@ def test_front_matter_sets_stage_recipients_and_settings():
 
 
 @pytest.mark.parametrize("text, problem", [
-    ("---\nstage: a: b\n---\nHi", "malformed front matter (line 2): mapping values are not allowed here"),
+    ("---\nstage: a: b\n---\nHi", "malformed front matter (line 2): mapping values are not allowed in this context"),
     ("---\nstage: first-reply\nHi there\n", "malformed front matter: no closing '---' line"),
     ("---\n- a list\n---\nHi", "malformed front matter: expected 'key: value' lines"),
     ("---\nstage: later\n---\nHi", "front matter: unknown stage 'later'"),
@@ -155,6 +155,12 @@ def test_multipart_prefers_the_plain_part():
     letter = read_letter(text, "a.eml")
     assert letter.body.strip().startswith("Hi Priya,") and "nothing" not in letter.body
     assert text[letter.offsets[0]:].startswith("Hi Priya,")
+
+
+def test_an_rfc_2231_boundary_is_decoded():
+    text = _eml("--B\nContent-Type: text/plain\n\nHi Priya,\n\nThank you.\n--B--\n",
+                "Content-Type: multipart/mixed; boundary*=utf-8''B\n")
+    assert read_letter(text, "a.eml").body.strip() == "Hi Priya,\n\nThank you."
 
 
 @pytest.mark.parametrize("text, problem", [

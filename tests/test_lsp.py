@@ -451,7 +451,7 @@ def test_config_and_rule_file_changes_reach_every_open_draft_and_a_broken_config
         config.write_text("rule-dirs: [house]\nignore: [raw-emotion\n")
         changed_on_disk(config)
         [error] = client.diagnostics(draft)["diagnostics"]
-        problem = "invalid YAML: expected ',' or ']', but got '<stream end>'"
+        problem = "invalid YAML: did not find expected ',' or ']'"
         assert error["message"] == f"{config}:3:1: {problem}" and error["severity"] == 1
         [error] = client.diagnostics(settings)["diagnostics"]
         assert error["message"] == problem and error["range"]["start"] == {"line": 2, "character": 0}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import textwrap
 
@@ -27,7 +28,7 @@ def lint_options(command):
         click.option("--stage", type=STAGE_CHOICE, help="Where the letter stands (overrides front matter and config)."),
         click.option("--select", metavar="IDS", help="Only these rules (comma-separated ids)."),
         click.option("--ignore", metavar="IDS", help="Skip these rules (comma-separated ids)."),
-        click.option("--model", metavar="NAME", help="An installed spaCy pipeline to use."),
+        click.option("--model", metavar="NAME", help="An installed spaCy pipeline, or a pipeline folder, to use."),
         click.option("--tone-model/--no-tone-model", default=None,
                      help="Let the trained tone model judge the tone rules (default: on)."),
         click.option("--config", "config_path", type=click.Path(dir_okay=False),
@@ -173,6 +174,8 @@ def fix(paths, stage, select, ignore, model, tone_model, config_path, isolated, 
     for result in results:
         if filter_mode:
             sys.stdout.buffer.write(result.output())
+            if not result.changed:  # past the size limit, the rest was never read: it goes through too
+                shutil.copyfileobj(sys.stdin.buffer, sys.stdout.buffer)
             sys.stdout.buffer.flush()
         if result.error:
             errors += 1

@@ -28,10 +28,11 @@ from typing import Any
 
 import yaml
 
+from . import safeyaml
 from .errors import ToneguardError
 from .letter import STAGES
 from .report import SEVERITIES
-from .rules import Rule, validate_budget
+from .rules import _KIND_NAMES, Rule, validate_budget
 
 CONFIG_FILES = (".toneguard.yaml", ".toneguard.yml", "pyproject.toml")
 KEYS = ("select", "ignore", "stage", "model", "tone-model", "rule-dirs", "fail-on", "rules")
@@ -115,7 +116,8 @@ def _strings(value: Any, key: str, where: str) -> tuple[str, ...]:
 
 def parse_settings(data: Any, where: str, base_dir: Path | None = None) -> Settings:
     if not isinstance(data, dict):
-        raise ToneguardError("the configuration must be a mapping of keys", where)
+        kind = type(data).__name__
+        raise ToneguardError(f"the configuration must be a mapping of keys, not {_KIND_NAMES.get(kind, kind)}", where)
     for key in data:
         if key not in KEYS:
             raise ToneguardError(f"unknown key '{key}' (known keys: {', '.join(KEYS)})", where)
@@ -181,17 +183,23 @@ def load_config(path: str | Path) -> Settings:
     except OSError as error:
         raise ToneguardError(f"cannot read config: {error.strerror or error}", where) from None
     if path.name == "pyproject.toml":
-        data = _toml(raw, where).get("tool", {}).get("toneguard", {})
+        data = _toneguard_table(_toml(raw, where))
         where = f"{where} [tool.toneguard]"
     else:
         try:
-            data = yaml.safe_load(raw) or {}
+            data = safeyaml.load(raw) or {}
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
             if mark:
                 where = f"{where}:{mark.line + 1}:{mark.column + 1}"
             raise ToneguardError(f"invalid YAML: {getattr(error, 'problem', None) or error}", where) from None
     return parse_settings(data, where, path.parent.resolve())
+
+
+def _toneguard_table(document: dict) -> Any:
+    """`tool.toneguard` (whatever it holds), or None when the file has none."""
+    tool = document.get("tool")
+    return tool.get("toneguard") if isinstance(tool, dict) else None
 
 
 def _toml(raw: bytes, where: str) -> dict:
@@ -213,9 +221,15 @@ def find_config(directory: str) -> str | None:
     for folder in (here, *here.parents):
         for name in CONFIG_FILES:
             candidate = folder / name
-            if candidate.is_file() and (name != "pyproject.toml" or b"[tool.toneguard" in candidate.read_bytes()):
+            if candidate.is_file() and (name != "pyproject.toml" or _has_toneguard_table(candidate)):
                 return str(candidate)
     return None
+
+
+def _has_toneguard_table(pyproject: Path) -> bool:
+    """Whether pyproject.toml sets `tool.toneguard` (as a table or, by mistake, as anything else)."""
+    raw = pyproject.read_bytes()
+    return b"toneguard" in raw and _toneguard_table(_toml(raw, str(pyproject))) is not None
 
 
 def settings_for(path: str, explicit: str | None = None, isolated: bool = False) -> Settings:

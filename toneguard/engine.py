@@ -18,10 +18,10 @@ from spacy.tokens import Doc
 
 from .checks import available_checks
 from .config import Settings, check_ids, settings_for
-from .errors import ToneguardError
+from .errors import ToneguardError, internal_error
 from .kinds import KINDS, Draft
 from .letter import Letter, read_letter
-from .matching import Matchers
+from .matching import Deadline, Matchers
 from .model import load_pipeline, resolve_model
 from .report import UNKNOWN_RULE, UNKNOWN_RULE_MESSAGE, LineIndex, Report, Suggestion, Violation
 from .rules import Rule, load_rules
@@ -31,6 +31,9 @@ BATCH_SIZE = 64  # nlp.pipe's default peaks near 1 GiB on 1,000 drafts; 64 is as
 PARSED_PARAGRAPHS = 512  # kept for reuse: a few letters' worth, a few MiB
 DEFAULT_STAGE = "first-reply"
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r]*\n")
+PIECE = 5_000  # characters parsed at a time at most, near enough: a long letter is 5 KB in all
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]*\s+")
+_SPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -50,10 +53,9 @@ class Paragraph(NamedTuple):
 
 
 class Linter:
-    def __init__(self, model: str | None, rule_dirs: tuple[str, ...], entities: bool, tone: bool):
+    def __init__(self, model: str, rule_dirs: tuple[str, ...], entities: bool, tone: bool):
         self.rules = cached_rules(rule_dirs)
-        name = resolve_model(model)
-        self.nlp = load_pipeline(name, () if entities else ("ner",), tone)
+        self.nlp = load_pipeline(model, () if entities else ("ner",), tone)
         self.matchers = Matchers(self.nlp, self.rules.values(), available_checks())
         self.annotators = [r for r in self.rules.values() if r.annotates == "slots"]
         self.parsed: dict[Paragraph, Doc] = {}  # least recently used first
@@ -88,8 +90,8 @@ class Linter:
         starts = [region[0] for region in (letter.signoff, letter.ps) if region]
         if letter.greeting:
             starts.append(letter.content_start)
-        for start, end in zip(cuts, cuts[1:]):
-            if end > start:
+        for paragraph_start, paragraph_end in zip(cuts, cuts[1:]):
+            for start, end in _pieces(body, paragraph_start, paragraph_end):
                 inside = tuple(sorted(offset - start for offset in starts if start < offset < end))
                 yield Paragraph(body[start:end], inside)
 
@@ -106,7 +108,8 @@ class Linter:
 
     def check(self, letter: Letter, doc: Doc, settings: Settings, stage: str | None) -> Report:
         stage = stage or letter.stage or settings.stage or DEFAULT_STAGE
-        matches = self.matchers(doc)
+        deadline = Deadline(letter.path)
+        matches = self.matchers(doc, deadline)
         slots = [span for rule in self.annotators for span in matches.get(f"{rule.id}/match", ())]
         lines = LineIndex(letter.source)
         draft = Draft(letter, doc, matches, slots, stage, settings, self.rules)
@@ -114,6 +117,7 @@ class Linter:
         for rule in settings.selected(self.rules, letter.settings):
             if stage not in rule.stages:
                 continue
+            deadline.check()
             for finding in KINDS[rule.kind](rule, draft):
                 if _suppressed(letter, rule.id, finding.start):
                     continue
@@ -148,6 +152,21 @@ class Linter:
         return found
 
 
+def _pieces(body: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """A paragraph, cut after a sentence end (or else a space) every PIECE characters. No
+    letter's paragraph is that long; a run-on text parsed whole would be one sentence of
+    thousands of words, and cut, the pieces it repeats are parsed once."""
+    while end - start > PIECE:
+        cut = (_SENTENCE_END.search(body, start + PIECE, min(end, start + 2 * PIECE))
+               or _SPACE.search(body, start + PIECE, end))
+        if cut is None or cut.end() >= end:
+            break
+        yield start, cut.end()
+        start = cut.end()
+    if end > start:
+        yield start, end
+
+
 def _suppressed(letter: Letter, rule_id: str, offset: int) -> bool:
     return any(s.start <= offset <= s.end and (not s.rules or rule_id in s.rules) for s in letter.suppressions)
 
@@ -158,7 +177,7 @@ def cached_rules(rule_dirs: tuple[str, ...]) -> dict[str, Rule]:
 
 
 @functools.lru_cache(maxsize=4)
-def _linter(model: str | None, rule_dirs: tuple[str, ...], entities: bool, tone: bool) -> Linter:
+def _linter(model: str, rule_dirs: tuple[str, ...], entities: bool, tone: bool) -> Linter:
     return Linter(model, rule_dirs, entities, tone)
 
 
@@ -170,7 +189,14 @@ def linter_for(settings: Settings) -> Linter:
     consulted = [rules[other] for rule in selected for other in rule.exceptions.get("rules", ())]
     entities = any(rule.needs_entities for rule in selected + consulted)
     tone = settings.tone_model is not False and any(rule.needs_tone for rule in selected + consulted)
-    return _linter(settings.model, settings.rule_dirs, entities, tone)
+    return _linter(_model_folder(settings), settings.rule_dirs, entities, tone)
+
+
+def _model_folder(settings: Settings) -> str:
+    """The pipeline the settings name; only --model (or a library caller) can give a folder."""
+    if settings.flags is not None and settings.flags.model is not None:
+        return resolve_model(settings.model, key="--model")
+    return resolve_model(settings.model, settings.origin if settings.model is not None else None)
 
 
 # --- the public flow ---------------------------------------------------------------
@@ -213,10 +239,12 @@ def lint_paths(paths: Iterable[str], *, stage: str | None = None, overrides: Set
             break
     chunks = [found[i:i + BATCH_SIZE] for i in range(0, len(found), BATCH_SIZE)]
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
-    with context.Pool(workers) as pool:
-        tasks = [(chunk, overrides, config, isolated, stage) for chunk in chunks]
-        for reports in pool.imap(_lint_chunk, tasks):
-            yield from reports
+    holders = context.Array("i", len(chunks), lock=False)  # the pid of the worker linting each chunk
+    with context.Pool(workers, initializer=_start_worker, initargs=(holders,)) as pool:
+        results = [pool.apply_async(_lint_chunk, ((index, chunk, overrides, config, isolated, stage),))
+                   for index, chunk in enumerate(chunks)]
+        for index, (chunk, result) in enumerate(zip(chunks, results)):
+            yield from _chunk_reports(result, chunk, holders, index)
 
 
 def _workers(jobs: int | None, drafts: int) -> int:
@@ -226,11 +254,45 @@ def _workers(jobs: int | None, drafts: int) -> int:
     return min(cores, 8) if drafts >= 2 * BATCH_SIZE else 1
 
 
+_holders = None  # in a worker: where it notes which chunk it is linting
+
+
+def _start_worker(holders) -> None:
+    global _holders
+    _holders = holders
+
+
 def _lint_chunk(task) -> list[Report]:
     """In a worker: lint one chunk; the text of each draft stays behind, only findings travel."""
-    chunk, overrides, config, isolated, stage = task
+    index, chunk, overrides, config, isolated, stage = task
+    _holders[index] = os.getpid()
     jobs = (_job(item, overrides, config, isolated, None) for item in chunk)
     return [replace(report, source="") for report in lint_jobs(jobs, stage)]
+
+
+def _chunk_reports(result, chunk: list, holders, index: int) -> list[Report]:
+    """A chunk's reports; or, when the worker holding it was killed (from outside, or by the
+    out-of-memory killer), an error for each of its drafts: the pool would wait forever."""
+    while not result.ready():
+        result.wait(0.25)
+        holder = holders[index]
+        if holder and not result.ready() and not _alive(holder):
+            result.wait(1.0)  # reports sent just before it died are still on their way
+            if not result.ready():
+                return [Report(item.where or "", error=str(item)) if isinstance(item, ToneguardError) else
+                        Report(item, error=f"{item}: not linted: the process linting it (pid {holder}) was killed, "
+                                           "from outside or for lack of memory") for item in chunk]
+    return result.get()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
 
 
 def _job(item, overrides: Settings, config, isolated, stdin_name) -> Job:
@@ -247,6 +309,8 @@ def _job(item, overrides: Settings, config, isolated, stdin_name) -> Job:
         return Job(display, settings, letter=_read_letter(source.text, display, settings))
     except ToneguardError as error:
         return Job(display, Settings(), error=str(error))
+    except Exception as error:
+        return Job(display, Settings(), error=str(internal_error(error, display)))
 
 
 def _read_letter(text: str, path: str, settings: Settings) -> Letter:
@@ -279,7 +343,23 @@ def _lint_batch(batch: list[Job], stage: str | None) -> Iterator[Report]:
         groups.setdefault(linter_for(job.settings), []).append(index)
     for linter, indices in groups.items():
         letters = [batch[i].letter for i in indices]
-        for index, letter, doc in zip(indices, letters, linter.parse(letters)):
-            reports[index] = linter.check(letter, doc, batch[index].settings, stage)
+        try:
+            docs = linter.parse(letters)
+        except Exception:  # one draft broke the parser: parse them one at a time to find it
+            docs = [None] * len(letters)
+        for index, letter, doc in zip(indices, letters, docs):
+            reports[index] = _check_one(linter, letter, doc, batch[index].settings, stage)
     for index in range(len(batch)):
         yield reports[index]
+
+
+def _check_one(linter: Linter, letter: Letter, doc: Doc | None, settings: Settings, stage: str | None) -> Report:
+    """One draft's report; whatever goes wrong inside it becomes its error, not the run's."""
+    try:
+        if doc is None:
+            [doc] = linter.parse([letter])
+        return linter.check(letter, doc, settings, stage)
+    except ToneguardError as error:
+        return Report(letter.path, error=str(error))
+    except Exception as error:
+        return Report(letter.path, error=str(internal_error(error, letter.path)))

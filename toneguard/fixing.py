@@ -19,9 +19,9 @@ from typing import Iterator
 
 from .config import Settings, settings_for
 from .engine import lint_text
-from .errors import ToneguardError
+from .errors import ToneguardError, internal_error
 from .report import Report, Suggestion
-from .sources import STDIN, SourceFile, discover, read_source
+from .sources import STDIN, SourceFile, decode, discover, read_bytes
 
 MAX_PASSES = 5
 
@@ -115,19 +115,22 @@ def encode(text: str, bom: bool) -> bytes:
 @dataclass(frozen=True)
 class FileFix:
     path: str
-    source: SourceFile | None = None  # the draft as read, whenever it could be read
+    source: SourceFile | None = None  # the draft as read, whenever it could be decoded
     fixed: Fixed | None = None
     error: str | None = None
+    raw: bytes = b""  # the bytes as read, whatever they are
 
     @property
     def changed(self) -> bool:
         return self.fixed is not None and self.source is not None and self.fixed.text != self.source.text
 
     def output(self) -> bytes:
-        """What a filter prints: the fixed text, or on an error the text as it came in,
-        so an editor piping its buffer through never loses it; the byte-order mark kept."""
-        text = self.fixed.text if self.fixed is not None else self.source.text if self.source else ""
-        return encode(text, bool(self.source and self.source.bom))
+        """What a filter prints: the fixed text (byte-order mark kept), or otherwise the bytes
+        exactly as they came in, even when they are not text, so an editor piping its buffer
+        through never loses it."""
+        if not self.changed:
+            return self.raw
+        return encode(self.fixed.text, self.source.bom)
 
 
 def fix_paths(paths: list[str], *, write: bool, stage: str | None = None, overrides: Settings | None = None,
@@ -140,16 +143,19 @@ def fix_paths(paths: list[str], *, write: bool, stage: str | None = None, overri
             yield FileFix(item.where or "", error=str(item))
             continue
         name = (stdin_name or STDIN) if item == STDIN else item
-        source = None
+        source, raw = None, b""
         try:
-            source = read_source(item, stdin_name)
+            raw = read_bytes(item)
+            source = decode(raw, name)
             settings = settings_for(name, config, isolated).merged(overrides or Settings())
-            result = FileFix(name, source, fix_text(source.text, path=name, settings=settings, stage=stage))
+            result = FileFix(name, source, fix_text(source.text, path=name, settings=settings, stage=stage), raw=raw)
             if write and item != STDIN and result.changed:
                 refuse_to_replace(item, force)
-                write_atomically(item, result.output(), expected=encode(source.text, source.bom))
+                write_atomically(item, result.output(), expected=raw)
         except ToneguardError as error:
-            result = FileFix(name, source, error=str(error))
+            result = FileFix(name, source, error=str(error), raw=raw)
         except OSError as error:
-            result = FileFix(name, source, error=f"{name}: cannot write: {error.strerror or error}")
+            result = FileFix(name, source, error=f"{name}: cannot write: {error.strerror or error}", raw=raw)
+        except Exception as error:  # a bug in toneguard: this draft's error, its text given back
+            result = FileFix(name, source, error=str(internal_error(error, name)), raw=raw)
         yield result

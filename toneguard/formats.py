@@ -10,14 +10,13 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Callable, Iterable, TextIO
 from urllib.parse import quote
 
 import click
 
-from . import __version__
+from . import __version__, plugins
 from .articles import cite
 from .report import UNKNOWN_RULE, UNKNOWN_RULE_MESSAGE, Report, Suggestion, Violation
 from .rules import Rule
@@ -277,7 +276,5 @@ BUILTIN: dict[str, Emitter] = {"text": emit_text, "json": emit_json, "github": e
 
 
 def available_formats() -> dict[str, Emitter]:
-    formats = dict(BUILTIN)
-    for entry in entry_points(group="toneguard.formats"):
-        formats.setdefault(entry.name, entry.load())
-    return formats
+    return {**BUILTIN, **{name: emit for name, emit in plugins.load("toneguard.formats").items()
+                          if name not in BUILTIN}}

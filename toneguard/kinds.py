@@ -6,6 +6,7 @@ severity, positions and suppression; no kind knows about those.
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from functools import cached_property
 from string import Formatter
@@ -15,6 +16,7 @@ from spacy.tokens import Doc, Span
 
 from .facts import Facts, find_facts
 from .letter import Letter
+from .offsets import Regions
 from .report import Suggestion
 from .rules import Rule, Suggest
 from .tone import sentence_scores
@@ -37,6 +39,7 @@ class Draft:
         self.letter, self.doc, self.matches = letter, doc, matches
         self.slots, self.stage, self.settings, self.rules = slots, stage, settings, rules
         self._hits: dict[str, list[Span]] = {}
+        self._slots = Regions((slot.start, slot.end) for slot in slots)
 
     # --- where things are ---------------------------------------------------
 
@@ -50,11 +53,23 @@ class Draft:
                 result.append(self.doc[words[0].i:words[-1].i + 1])
         return result
 
+    @cached_property
+    def _sentence_starts(self) -> tuple[list[int], list[int]]:
+        """Where each sentence starts, in tokens and in characters, for bisecting."""
+        return [s.start for s in self.sentences], [s.start_char for s in self.sentences]
+
     def sentence_of(self, span: Span) -> Span:
-        for sentence in self.sentences:
-            if sentence.start <= span.start < sentence.end:
-                return sentence
+        index = bisect.bisect_right(self._sentence_starts[0], span.start) - 1
+        if index >= 0 and span.start < self.sentences[index].end:
+            return self.sentences[index]
         return span
+
+    def sentence_at(self, offset: int) -> Span | None:
+        """The sentence holding the body offset, if one does."""
+        index = bisect.bisect_right(self._sentence_starts[1], offset) - 1
+        if index >= 0 and offset < self.sentences[index].end_char:
+            return self.sentences[index]
+        return None
 
     @cached_property
     def content_end(self) -> int:
@@ -79,18 +94,27 @@ class Draft:
         source_start, source_end = self.source(start, end)
         return self.letter.source[source_start:source_end]
 
+    @cached_property
+    def _blanked(self) -> Regions:
+        return Regions(self.letter.blanked)
+
     def editable(self, start: int, end: int) -> bool:
-        return not any(start < b_end and end > b_start for b_start, b_end in self.letter.blanked)
+        return not self._blanked.overlap(start, end)
+
+    @cached_property
+    def _required_extents(self) -> list[tuple[int, int]]:
+        """For each `required` rule that has hits: from its first hit's start to its last's end."""
+        extents = []
+        for rule in self.rules.values():
+            if rule.kind == "required" and self.hits(rule):
+                hits = self.hits(rule)
+                extents.append((min(h.start_char for h in hits), max(h.end_char for h in hits)))
+        return extents
 
     def carries_required(self, start: int, end: int) -> bool:
         """Whether body[start:end] holds every hit of some `required` rule, so deleting it
         would take away the thanks, the detail or the open door the letter has."""
-        for rule in self.rules.values():
-            if rule.kind == "required":
-                hits = self.hits(rule)
-                if hits and all(start <= hit.start_char and hit.end_char <= end for hit in hits):
-                    return True
-        return False
+        return any(start <= first and last <= end for first, last in self._required_extents)
 
     @cached_property
     def facts(self) -> Facts:
@@ -119,7 +143,7 @@ class Draft:
         return self._hits[rule.id]
 
     def in_slot(self, span: Span) -> bool:
-        return any(span.start < slot.end and span.end > slot.start for slot in self.slots)
+        return self._slots.overlap(span.start, span.end)
 
     def model_sentences(self, condition: dict | None, threshold: float | None = None) -> list[Span]:
         """Sentences meeting a rule's `model:` condition; none when the tone model did not run."""
@@ -181,7 +205,7 @@ class Draft:
         if target == "greeting":
             greeting = self.letter.greeting
             return greeting if greeting and greeting[0] <= span[0] < greeting[1] else None
-        sentence = next((s for s in self.sentences if s.start_char <= span[0] < s.end_char), None)
+        sentence = self.sentence_at(span[0])
         return (sentence.start_char, sentence.end_char) if sentence else span
 
     def suggestions(self, rule: Rule, span: tuple[int, int] | None) -> tuple[Suggestion, ...]:
@@ -249,7 +273,8 @@ def _remove(draft: Draft, suggest: Suggest, text: str, span, rule) -> Edit | Non
         while start > 0 and body[start - 1] in " \t":
             start -= 1
     replacement = ""
-    starts_sentence = any(s.start_char == span[0] for s in draft.sentences)
+    sentence = draft.sentence_at(span[0])
+    starts_sentence = sentence is not None and sentence.start_char == span[0]
     if starts_sentence and end < len(body) and body[end].islower():
         replacement, end = body[end].upper(), end + 1
     return start, end, replacement, ""
@@ -267,7 +292,7 @@ def _move(draft: Draft, suggest: Suggest, text: str, span, rule) -> Edit | None:
     """Move the sentence holding the span to the end of the content."""
     if not span:
         return None
-    sentence = next((s for s in draft.sentences if s.start_char <= span[0] < s.end_char), None)
+    sentence = draft.sentence_at(span[0])
     if sentence is None:
         return None
     start, end = sentence.start_char, draft.content_end

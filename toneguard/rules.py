@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 import re
 from dataclasses import dataclass, field, replace
 from importlib import resources
-from importlib.metadata import entry_points
 from pathlib import Path
 from string import Formatter
 from typing import Any
 
 import yaml
 
+from . import plugins, safeyaml
 from .errors import ToneguardError
-from .letter import STAGES
+from .letter import MAX_WORD, STAGES
 from .report import SEVERITIES
 
 KINDS = ("existence", "required", "metric", "recipients")
@@ -34,11 +35,6 @@ TEMPLATE_FIELDS = ("name", "company", "role", "match", "match_lower")
 RULE_ID = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 # The trained tone model shipped in the package (see toneguard.tone and training/).
 TONE_MODEL_DIR = Path(__file__).resolve().parent / "tone_model"
-
-try:  # the C loader is several times faster; rule loading is on every cold start
-    _Loader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
 
 
 @dataclass(frozen=True)
@@ -314,7 +310,7 @@ def _check_values(check: _Checker, where: str, pattern: Any, attr: str = "") -> 
     """Catch what spaCy's own validation words poorly or allows: YAML turning on/no/yes into
     booleans, unbounded repetition, and regexes that can backtrack catastrophically (patterns
     run on every token of every draft, whatever it contains)."""
-    if isinstance(pattern, dict) and pattern.get("OP") in ("+", "*"):
+    if isinstance(pattern, dict) and isinstance(pattern.get("OP"), str) and _UNBOUNDED_OP.fullmatch(pattern["OP"]):
         check.fail(f"OP {pattern['OP']!r} repeats without bound, which takes quadratic time on a long run "
                    "of tokens; use a bounded range such as \"{1,5}\" (or a Python check)", where)
     if isinstance(pattern, bool) and attr in _TEXT_ATTRS:
@@ -330,6 +326,9 @@ def _check_values(check: _Checker, where: str, pattern: Any, attr: str = "") -> 
                 if _nested_repeat(parsed, False):
                     check.fail(f"regular expression {value!r} repeats a repeated group, "
                                "which can take exponential time; simplify it", where)
+                if _shares(parsed) > _MAX_SHARES:
+                    check.fail(f"regular expression {value!r} has repeats in a row that can match the same "
+                               "characters, which can take polynomial time on a long word; simplify it", where)
             else:
                 _check_values(check, where, value, key if key in _TEXT_ATTRS else attr)
     elif isinstance(pattern, list):
@@ -337,12 +336,25 @@ def _check_values(check: _Checker, where: str, pattern: Any, attr: str = "") -> 
             _check_values(check, where, item, attr)
 
 
-def _parse_regex(value: str):
-    try:
-        from re import _parser as parser  # Python 3.11+
+_UNBOUNDED_OP = re.compile(r"[+*]|\{\d*,\}")  # "+", "*", "{1,}"
+# How many ways a run of characters may be shared out among repeats that can each match it,
+# past which a regex is refused: `\w+s?` shares a word 4,000 ways, `a*a*c` 4,000,000 ways,
+# each tried at every start position before a search gives up.
+_MAX_SHARES = 10 * MAX_WORD
+_PROBES = [chr(code) for code in range(9, 127)] + list("\u00a0\u2028éßΩ中٣😀")  # stand-ins for every character
+
+
+def _regex_modules():
+    try:  # Python 3.11+
+        from re import _compiler as compiler, _parser as parser
     except ImportError:  # pragma: no cover
+        import sre_compile as compiler
         import sre_parse as parser
-    return parser.parse(value)
+    return compiler, parser
+
+
+def _parse_regex(value: str):
+    return _regex_modules()[1].parse(value)
 
 
 def _nested_repeat(parsed, inside_repeat: bool) -> bool:
@@ -368,6 +380,70 @@ def _nested_repeat(parsed, inside_repeat: bool) -> bool:
             if _nested_repeat(argument[1], inside_repeat):
                 return True
     return False
+
+
+def _shares(parsed, items=None) -> int:
+    """The most ways a run of characters can be shared out among variable-length steps in a row
+    that can all match it (nothing between them that they cannot match too): the product of
+    their ranges of lengths, an unbounded one counting as MAX_WORD. A last step that may match
+    nothing never gives anything back, so it does not count."""
+    steps = list(_steps(parsed if items is None else items))
+    worst, live = 1, []  # live: (characters, range) of the steps that can still trade characters
+    for index, (op, argument) in enumerate(steps):
+        name = str(op)
+        if name in ("ASSERT", "ASSERT_NOT"):
+            worst = max(worst, _shares(parsed, argument[1]))
+            continue
+        if name == "AT":
+            continue
+        spread = 1  # one character, a back reference, an atomic group, a possessive repeat
+        if name in ("MAX_REPEAT", "MIN_REPEAT"):
+            low, high, sub = argument
+            worst = max(worst, _shares(parsed, sub))
+            spread = min(high, MAX_WORD) - low + 1
+            if items is None and low == 0 and index == len(steps) - 1:
+                spread = 1
+        elif name == "BRANCH":
+            worst = max([worst] + [_shares(parsed, branch) for branch in argument[1]])
+            spread = len(argument[1])
+        chars = _chars(parsed, [(op, argument)])
+        overlapping = [length for others, length in live if others & chars]
+        if spread > 1:
+            worst = max(worst, spread * math.prod(overlapping))
+            live.append((chars, spread))
+        elif not overlapping:
+            live.clear()
+    return worst
+
+
+def _steps(items):
+    """A sequence with its plain groups opened up: (?:ab)c is a, b, c."""
+    for op, argument in items:
+        if str(op) == "SUBPATTERN":
+            yield from _steps(argument[-1])
+        else:
+            yield op, argument
+
+
+def _chars(parsed, items) -> frozenset[str]:
+    """The probe characters that some one-character step within `items` matches."""
+    compiler, parser = _regex_modules()
+    found: set[str] = set()
+    for op, argument in items:
+        name = str(op)
+        if name in ("LITERAL", "NOT_LITERAL", "ANY", "IN", "CATEGORY"):
+            single = compiler.compile(parser.SubPattern(parsed.state, [(op, argument)]))
+            found.update(char for char in _PROBES if single.fullmatch(char))
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            found |= _chars(parsed, argument[2])
+        elif name in ("SUBPATTERN", "ATOMIC_GROUP"):
+            found |= _chars(parsed, argument[-1])
+        elif name == "BRANCH":
+            for branch in argument[1]:
+                found |= _chars(parsed, branch)
+        elif name == "GROUPREF":
+            found.update(_PROBES)
+    return frozenset(found)
 
 
 def _budgets(check: _Checker) -> dict:
@@ -477,17 +553,12 @@ def builtin_rules_dir() -> Path:
 
 def plugin_rules_dirs() -> list[Path]:
     """Rule folders that installed packages declare in the `toneguard.rules` entry point group."""
-    dirs = []
-    for entry in entry_points(group="toneguard.rules"):
-        target = entry.load()
-        dirs.append(Path(target() if callable(target) else target))
-    return dirs
+    return [Path(target) for target in plugins.load("toneguard.rules", call=True).values()]
 
 
 def load_file(path: Path) -> Rule:
     try:
-        with open(path, "rb") as handle:
-            data = yaml.load(handle, Loader=_Loader)
+        data = safeyaml.load(path.read_bytes())
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
