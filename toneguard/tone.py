@@ -14,6 +14,7 @@ read them through their `model:` condition (see toneguard.kinds).
 from __future__ import annotations
 
 import functools
+import hashlib
 from pathlib import Path
 
 from spacy.language import Language
@@ -37,7 +38,8 @@ def sentence_scores(sentence: Span) -> dict[str, float]:
 
 @functools.lru_cache(maxsize=2)
 def load_classifier(path: str = str(MODEL_DIR)) -> Language:
-    """The trained classifier pipeline (a tokenizer and one textcat_multilabel)."""
+    """The trained classifier pipeline: a copy of the parser's tok2vec (frozen in training)
+    and one textcat_multilabel listening to it."""
     import spacy
 
     if not Path(path, "config.cfg").is_file():
@@ -49,29 +51,63 @@ def load_classifier(path: str = str(MODEL_DIR)) -> Language:
         raise ToneguardError(f"cannot load the tone model: {error}", path) from None
 
 
-class ToneLayer:
-    """Scores each sentence of each Doc; batched across Docs so `nlp.pipe` stays fast."""
+def _same_weights(one, other) -> bool:
+    return hashlib.sha256(one.model.to_bytes()).digest() == hashlib.sha256(other.model.to_bytes()).digest()
 
-    def __init__(self, path: str):
+
+class ToneLayer:
+    """Scores each sentence of each Doc, batched across Docs so `nlp.pipe` stays fast.
+
+    The classifier was trained on the token vectors of en_core_web_sm's own tok2vec, held
+    frozen. When the host pipeline runs that very tok2vec (checked by its weights), the
+    vectors are already in `doc.tensor` and only the classifier's small layers run;
+    any other pipeline gets the classifier's own copy of the tok2vec, at the cost of
+    running it again.
+    """
+
+    def __init__(self, nlp: Language, path: str):
         self.classifier = load_classifier(path)
+        self.textcat = self.classifier.get_pipe("textcat_multilabel")
+        self.labels = tuple(self.textcat.labels)
+        own = dict(self.classifier.pipeline).get("tok2vec")
+        host = dict(nlp.pipeline).get("tok2vec")
+        self.shared = own is not None and host is not None and _same_weights(own, host)
 
     def __call__(self, doc: Doc) -> Doc:
         return next(iter(self.pipe([doc])))
 
     def pipe(self, docs, batch_size: int = 64):
         for batch in minibatch(docs, size=batch_size):
-            firsts, texts = [], []
-            for doc in batch:
-                for sentence in doc.sents:
-                    words = [t for t in sentence if not t.is_space]
-                    if words:
-                        firsts.append(words[0])
-                        texts.append(doc.text[words[0].idx:words[-1].idx + len(words[-1])])
-            for token, scored in zip(firsts, self.classifier.pipe(texts, batch_size=BATCH)):
-                token._.tone = scored.cats
+            sentences = [words for doc in batch for words in map(_words, doc.sents) if words]
+            for token, scores in zip((words[0] for words in sentences), self._score(sentences)):
+                token._.tone = scores
             yield from batch
+
+    def _score(self, sentences: list[Span]):
+        if not self.shared:
+            for scored in self.classifier.pipe((s.text for s in sentences), batch_size=BATCH):
+                yield scored.cats
+            return
+        for start in range(0, len(sentences), BATCH):
+            chunk = [_with_vectors(s) for s in sentences[start:start + BATCH]]
+            for row in self.textcat.predict(chunk).tolist():
+                yield dict(zip(self.labels, row))
+
+
+def _words(sentence: Span) -> Span | None:
+    """The sentence without the white space tokens at its edges."""
+    words = [t.i for t in sentence if not t.is_space]
+    return sentence.doc[words[0]:words[-1] + 1] if words else None
+
+
+def _with_vectors(span: Span) -> Doc:
+    """The span as a Doc of its own carrying the host's token vectors, as the classifier's
+    listener reads them at prediction time."""
+    doc = Doc(span.doc.vocab, words=[t.text for t in span], spaces=[bool(t.whitespace_) for t in span[:-1]] + [False])
+    doc.tensor = span.doc.tensor[span.start:span.end]
+    return doc
 
 
 @Language.factory(COMPONENT, default_config={"path": str(MODEL_DIR)}, requires=["token.is_sent_start"])
 def make_tone_layer(nlp: Language, name: str, path: str) -> ToneLayer:
-    return ToneLayer(path)
+    return ToneLayer(nlp, path)
