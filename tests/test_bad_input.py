@@ -82,14 +82,14 @@ CASES = [
      "{dir}/rules/house-style.yaml:3:1: invalid YAML: did not find expected ',' or ']'"),
     ("rule: unknown key", house_rule(HOUSE_RULE + "colour: red\n"), ["a.txt"],
      "{dir}/rules/house-style.yaml: rule 'house-style': colour: unknown key (known keys: annotates, budgets, "
-     "examples, exceptions, extends, id, keep, match, max, message, scope, severity, source, span, stages, "
-     "suggest, why, words)"),
+     "check, examples, exceptions, extends, id, keep, match, max, message, options, scope, severity, source, span, "
+     "stages, suggest, why, words)"),
     ("rule: bad Matcher pattern", house_rule(HOUSE_RULE.replace("phrases: [synergy]", "patterns: [[{LOWR: x}]]")),
      ["a.txt"], "{dir}/rules/house-style.yaml: rule 'house-style': match.patterns[0]: "
                 "[pattern -> 0 -> LOWR] Extra inputs are not permitted"),
     ("rule: unknown kind", house_rule(HOUSE_RULE.replace("existence", "vibes")), ["a.txt"],
      "{dir}/rules/house-style.yaml: rule 'house-style': extends: 'vibes' is not one of existence, required, "
-     "metric, recipients"),
+     "metric, recipients, correspondence"),
     ("rule: duplicate id", house_rule(RULE.format(id="bitterness"), "bitterness.yaml"), ["a.txt"],
      "{dir}/rules/bitterness.yaml: duplicate rule id 'bitterness' (also defined in {builtin}/bitterness.yaml)"),
     ("rule: catastrophic regex",
@@ -120,7 +120,25 @@ CASES = [
      "{dir}/.toneguard.yaml: select: unknown rule 'rudeness' (see `toneguard rules`)"),
     ("config: unknown key", {".toneguard.yaml": "colour: red\n", "a.txt": LETTER}, ["a.txt"],
      "{dir}/.toneguard.yaml: unknown key 'colour' (known keys: select, ignore, stage, model, tone-model, rule-dirs, "
-     "fail-on, rules)"),
+     "fail-on, rules, correspondence-root)"),
+    ("config: a window that is no length of time",
+     {".toneguard.yaml": "rules:\n  replied-too-soon: {window: soon}\n", "a.txt": LETTER}, ["a.txt"],
+     "{dir}/.toneguard.yaml: rules.replied-too-soon.window: expected a length of time such as 12h, 2d or 4w, "
+     "got 'soon'"),
+    ("config: an option of another rule",
+     {".toneguard.yaml": "rules:\n  check-in-too-soon: {window: 2d}\n", "a.txt": LETTER}, ["a.txt"],
+     "{dir}/.toneguard.yaml: rules.check-in-too-soon: option 'window' does not apply to this rule "
+     "(see `toneguard explain check-in-too-soon`)"),
+    ("config: correspondence-root not a folder", {".toneguard.yaml": "correspondence-root: letters\n", "a.txt": LETTER},
+     ["a.txt"], "{dir}/.toneguard.yaml: correspondence-root: 'letters' is not a folder (it is relative to this file)"),
+    ("front matter: a date that is no date", {"a.md": "---\ndate: next tuesday\n---\n" + LETTER}, ["a.md"],
+     "a.md: front matter: date: 'next tuesday' is not a date and time (write it like 2026-03-03 14:30 +01:00)"),
+    ("front matter: a rejection date in a zone no one can place",
+     {"a.md": "---\nrejected: 2026-03-03 09:12 CEST\n---\n" + LETTER}, ["a.md"],
+     "a.md: front matter: rejected: '2026-03-03 09:12 CEST' is not a date and time (write it like "
+     "2026-03-03 14:30 +01:00)"),
+    ("CLI: --now that is no date", {"a.txt": LETTER}, ["a.txt", "--now", "tomorrow"],
+     "--now: 'tomorrow' is not a date and time (write it like 2026-03-03T14:30+01:00)"),
     ("config: model not installed", {".toneguard.yaml": "model: no_such_pipeline\n", "a.txt": LETTER},
      ["a.txt"], "{dir}/.toneguard.yaml: model: 'no_such_pipeline' is not an installed spaCy pipeline "
                 "(installed: {installed}); a pipeline folder can be given with --model only"),

@@ -6,7 +6,9 @@ import re
 
 import pytest
 
-from toneguard.engine import cached_rules
+from toneguard import dates
+from toneguard.config import Settings
+from toneguard.engine import cached_rules, lint_texts
 from toneguard.rules import builtin_rules_dir
 
 from conftest import lint
@@ -19,7 +21,17 @@ CATALOG = {
     "impersonal-greeting": "warning", "not-specific": "warning", "too-long": "warning",
     "broad-feedback-question": "warning", "feedback-first": "warning", "missing-thanks": "warning",
     "missing-door-open": "warning", "pleading": "warning", "raw-emotion": "info", "placeholder": "error",
+    "duplicate-note": "warning", "replied-too-soon": "info", "check-in-too-soon": "warning",
 }
+
+
+def run(example):
+    """The report on an example; a cross-draft rule's example is judged on its last draft, with
+    the drafts before it as the rest of its folder."""
+    if not example.earlier and example.now is None:
+        return lint(example.text, path=example.path)
+    now = dates.parse(example.now, whole=True) if example.now else None
+    return lint_texts({**dict(example.earlier), example.path: example.text}, settings=Settings(), now=now)[-1]
 
 
 def _examples(kind):
@@ -29,13 +41,13 @@ def _examples(kind):
 
 @pytest.mark.parametrize("rule, example", _examples("fires"))
 def test_rule_fires_on_its_examples(rule, example):
-    report = lint(example.text, path=example.path)
+    report = run(example)
     assert rule.id in {v.rule for v in report.violations}, example.text
 
 
 @pytest.mark.parametrize("rule, example", _examples("quiet"))
 def test_rule_is_quiet_on_its_counter_examples(rule, example):
-    report = lint(example.text, path=example.path)
+    report = run(example)
     assert [v.text for v in report.violations if v.rule == rule.id] == [], example.text
 
 
@@ -55,6 +67,6 @@ def test_every_rule_documents_itself(rule):
 
 @pytest.mark.parametrize("rule, example", _examples("fires"))
 def test_every_finding_on_an_example_offers_a_rewrite(rule, example):
-    report = lint(example.text, path=example.path)
+    report = run(example)
     for violation in report.violations:
         assert violation.suggestions, f"{violation.rule} on {violation.text!r} has no suggestion"

@@ -63,8 +63,10 @@ def cli():
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: on a terminal).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Processes for big runs (default: one per core from 128 drafts up).")
+@click.option("--now", metavar="DATE", help="When drafts without a date go out (default: the clock), "
+                                            "e.g. 2026-03-03T14:30+01:00.")
 def check(paths, stage, select, ignore, model, tone_model, config_path, isolated, stdin_filename,
-          output_format, fail_on, color, jobs):
+          output_format, fail_on, color, jobs, now):
     """Lint drafts: files, folders (searched for .txt, .md, .eml) or - for stdin.
 
     Exit status: 0 clean, 1 findings at or above --fail-on, 2 bad input or config.
@@ -81,13 +83,26 @@ def check(paths, stage, select, ignore, model, tone_model, config_path, isolated
     if output_format == "sarif":
         output.rules = _rules(tolerant=True)
     reports = lint_paths(paths, stage=stage, overrides=_overrides(select, ignore, model, tone_model),
-                         config=config_path, isolated=isolated, stdin_name=stdin_filename, jobs=jobs)
+                         config=config_path, isolated=isolated, stdin_name=stdin_filename, jobs=jobs,
+                         now=_moment(now))
     reports = _with_progress(reports, paths)
     failing = []
     formats[output_format](_watch(reports, fail_on, failing), output)
     if output.tally.errors:
         sys.exit(ExitCode.ERROR)
     sys.exit(ExitCode.FINDINGS if failing else ExitCode.OK)
+
+
+def _moment(value: str | None):
+    """--now as an aware datetime (a time without a zone is local time)."""
+    if value is None:
+        return None
+    from . import dates
+
+    try:
+        return dates.parse(value, whole=True)
+    except dates.NotADate:
+        raise ToneguardError(f"--now: {value!r} is not a date and time (write it like 2026-03-03T14:30+01:00)") from None
 
 
 def _with_progress(reports, paths):
@@ -226,11 +241,33 @@ def explain(rule_id):
               for article, quote in rule.sources]
     lines += ["", "Applies at: " + ", ".join(rule.stages)]
     lines += _tone_model_lines(rule)
+    lines += _option_lines(rule)
     lines += ["", "Fires on:"]
-    lines += [wrap(example.text) for example in rule.fires]
-    lines += ["", "Stays quiet on:"] + [wrap(example.text) for example in rule.quiet]
+    lines += [line for example in rule.fires for line in _example_lines(example, wrap)]
+    lines += ["", "Stays quiet on:"] + [line for example in rule.quiet for line in _example_lines(example, wrap)]
     lines += ["", "Suggested rewrites:"] + [f"  {_describe(suggest)}" for suggest in rule.suggest]
     click.echo("\n".join(lines))
+
+
+def _option_lines(rule) -> list[str]:
+    """A cross-draft rule's options, with the config key that changes each."""
+    if not rule.options:
+        return []
+    lines = ["", "Compares the draft with the other drafts of its folder and the folders below it",
+             "(`correspondence-root` in the config names another root). Options, with the default:"]
+    lines += [f"  {key}: {value}   (config: rules: {{{rule.id}: {{{key}: ...}}}})" for key, value in rule.options.items()]
+    return lines
+
+
+def _example_lines(example, wrap) -> list[str]:
+    """An example as text; a cross-draft rule's as its drafts by path, the last one judged."""
+    if not example.earlier and example.now is None:
+        return [wrap(example.text)]
+    lines = [f"  (sent {example.now} if undated)"] if example.now else []
+    for path, text in (*example.earlier, (example.path, example.text)):
+        lines.append(f"  {path}:")
+        lines += [f"    {line}" for line in text.rstrip("\n").splitlines()]
+    return lines + [""]
 
 
 def _tone_model_lines(rule) -> list[str]:
@@ -260,7 +297,8 @@ def _describe(suggest) -> str:
     what = {"greeting": "the greeting", "sentence": "the sentence"}.get(suggest.target, "the flagged words")
     label = {"insert": "add " + ("after the greeting" if suggest.at == "start" else "before the sign-off"),
              "remove": f"delete {what}", "move": "move the sentence to the end of the letter",
-             "shorten": "cut the letter to its budget, keeping what it needs", "replace": f"replace {what} with"}
+             "shorten": "cut the letter to its budget, keeping what it needs", "replace": f"replace {what} with",
+             "reschedule": "date it the first moment the advice allows (its date, a Date header or front matter)"}
     text = suggest.texts[0].format(**_FIELDS) if suggest.texts else ""
     conditions = [f"when they contain {' or '.join(f'“{w}”' for w in suggest.when)}"] if suggest.when else []
     conditions += [f"not when they contain {' or '.join(f'“{w}”' for w in suggest.unless)}"] if suggest.unless else []

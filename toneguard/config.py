@@ -9,6 +9,7 @@ model: en_core_web_sm               # any installed spaCy pipeline
 tone-model: true                    # false: the tone rules use their patterns only
 rule-dirs: [house-rules]            # extra rule folders, relative to this file
 fail-on: warning
+correspondence-root: .               # the folder of letters compared with each other
 rules:
   too-long:
     severity: info
@@ -32,11 +33,11 @@ from . import safeyaml
 from .errors import ToneguardError
 from .letter import STAGES
 from .report import SEVERITIES
-from .rules import _KIND_NAMES, Rule, validate_budget
+from .rules import _KIND_NAMES, OPTIONS, Rule, parse_option, validate_budget
 
 CONFIG_FILES = (".toneguard.yaml", ".toneguard.yml", "pyproject.toml")
-KEYS = ("select", "ignore", "stage", "model", "tone-model", "rule-dirs", "fail-on", "rules")
-RULE_OPTIONS = ("severity", "budgets", "threshold")
+KEYS = ("select", "ignore", "stage", "model", "tone-model", "rule-dirs", "fail-on", "rules", "correspondence-root")
+RULE_OPTIONS = ("severity", "budgets", "threshold", *OPTIONS)
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class Settings:
     rule_dirs: tuple[str, ...] = ()
     fail_on: str | None = None
     rules: dict = field(default_factory=dict, hash=False, compare=False)  # id -> options
+    correspondence_root: str | None = None  # the folder whose tree is one correspondence (absolute)
     origin: str | None = None  # the file these came from
     flags: "Settings | None" = field(default=None, compare=False)  # what the command line set, if merged
 
@@ -97,6 +99,9 @@ class Settings:
                                                        if block == "match"):
                 raise ToneguardError(f"rules.{rule_id}: option 'threshold' only applies to rules that listen to "
                                      "the tone model (see `toneguard explain`)", self.origin)
+            for option in set(options) & set(OPTIONS) - set(rules[rule_id].options):
+                raise ToneguardError(f"rules.{rule_id}: option '{option}' does not apply to this rule "
+                                     f"(see `toneguard explain {rule_id}`)", self.origin)
 
 
 def check_ids(ids, rules: dict[str, Rule], key: str, where: str | None) -> None:
@@ -136,11 +141,16 @@ def parse_settings(data: Any, where: str, base_dir: Path | None = None) -> Setti
     dirs = _strings(data.get("rule-dirs", []), "rule-dirs", where)
     if base_dir is not None:
         dirs = tuple(str((base_dir / d).resolve()) for d in dirs)
+    root = data.get("correspondence-root")
+    if root is not None:
+        if not isinstance(root, str) or not (base_dir or Path.cwd()).joinpath(root).is_dir():
+            raise ToneguardError(f"correspondence-root: {root!r} is not a folder (it is relative to this file)", where)
+        root = str((base_dir or Path.cwd()).joinpath(root).resolve())
     return Settings(
         select=_strings(data["select"], "select", where) if "select" in data else None,
         ignore=_strings(data.get("ignore", []), "ignore", where),
         stage=stage, model=model, tone_model=tone_model, rule_dirs=dirs, fail_on=fail_on,
-        rules=_rule_options(data.get("rules", {}), where), origin=where,
+        rules=_rule_options(data.get("rules", {}), where), origin=where, correspondence_root=root,
     )
 
 
@@ -160,6 +170,11 @@ def _rule_options(value: Any, where: str) -> dict:
             if option == "threshold" and (not isinstance(setting, (int, float)) or isinstance(setting, bool)
                                           or not 0 <= setting <= 1):
                 raise ToneguardError(f"rules.{rule_id}.threshold: expected a number from 0 to 1", where)
+            if option in OPTIONS:
+                try:
+                    parse_option(option, setting)
+                except ValueError as error:
+                    raise ToneguardError(f"rules.{rule_id}.{option}: {error}", where) from None
             if option == "budgets":
                 if not isinstance(setting, dict):
                     raise ToneguardError(f"rules.{rule_id}.budgets: expected a mapping of stage to budget", where)

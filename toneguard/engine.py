@@ -11,11 +11,13 @@ import difflib
 import functools
 import os
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Iterable, Iterator, NamedTuple
 
 from spacy.tokens import Doc
 
+from . import correspondence
 from .checks import available_checks
 from .config import Settings, check_ids, settings_for
 from .errors import ToneguardError, internal_error
@@ -45,6 +47,7 @@ class Job:
     letter: Letter | None = None
     error: str | None = None
     config_error: bool = False
+    related: dict = field(default_factory=dict)  # what the cross-draft rules found, by rule id
 
 
 class Paragraph(NamedTuple):
@@ -55,6 +58,7 @@ class Paragraph(NamedTuple):
 class Linter:
     def __init__(self, model: str, rule_dirs: tuple[str, ...], entities: bool, tone: bool):
         self.rules = cached_rules(rule_dirs)
+        correspondence.validate(self.rules)
         self.nlp = load_pipeline(model, () if entities else ("ner",), tone)
         self.matchers = Matchers(self.nlp, self.rules.values(), available_checks())
         self.annotators = [r for r in self.rules.values() if r.annotates == "slots"]
@@ -106,13 +110,14 @@ class Linter:
                 doc[index].is_sent_start = True
         return doc
 
-    def check(self, letter: Letter, doc: Doc, settings: Settings, stage: str | None) -> Report:
-        stage = stage or letter.stage or settings.stage or DEFAULT_STAGE
+    def check(self, letter: Letter, doc: Doc, settings: Settings, stage: str | None,
+              related: dict | None = None) -> Report:
+        stage = stage_of(letter, settings, stage)
         deadline = Deadline(letter.path)
         matches = self.matchers(doc, deadline)
         slots = [span for rule in self.annotators for span in matches.get(f"{rule.id}/match", ())]
         lines = LineIndex(letter.source)
-        draft = Draft(letter, doc, matches, slots, stage, settings, self.rules)
+        draft = Draft(letter, doc, matches, slots, stage, settings, self.rules, related)
         violations = []
         for rule in settings.selected(self.rules, letter.settings):
             if stage not in rule.stages:
@@ -150,6 +155,11 @@ class Linter:
                 start=start, end=end, line=line, column=column, end_line=end_line, end_column=end_column,
                 text=letter.source[start:end], suggestions=tuple(Suggestion(id_, start, end) for id_ in nearest)))
         return found
+
+
+def stage_of(letter: Letter, settings: Settings, stage: str | None) -> str:
+    """Where the letter stands: --stage, else its front matter, else config, else the default."""
+    return stage or letter.stage or settings.stage or DEFAULT_STAGE
 
 
 def _pieces(body: str, start: int, end: int) -> Iterator[tuple[int, int]]:
@@ -203,46 +213,65 @@ def _model_folder(settings: Settings) -> str:
 
 
 def lint_text(text: str, *, stage: str | None = None, path: str | None = None,
-              settings: Settings | None = None) -> Report:
+              settings: Settings | None = None, now: datetime | None = None,
+              correspondence: bool = False) -> Report:
     """Lint one draft given as text. `path` names it, picks the input format by its
-    suffix (.eml, .md, .txt) and the config file, unless `settings` are given."""
+    suffix (.eml, .md, .txt) and the config file, unless `settings` are given. With
+    `correspondence`, the cross-draft rules compare it with the drafts of its folder on disk
+    (as the language server does); `now` is when it goes out if it carries no date."""
     name = path or "<text>"
     settings = settings if settings is not None else settings_for(path or STDIN)
     linter = linter_for(settings)
     letter = _read_letter(text, name, settings)
+    [related] = _relate([Job(name, settings, letter)], stage, now, disk=correspondence)
+    if related.error:
+        raise ToneguardError(related.error)
     [doc] = linter.parse([letter])
-    return linter.check(letter, doc, settings, stage)
+    return linter.check(letter, doc, settings, stage, related.related)
+
+
+def lint_texts(drafts: dict[str, str], *, stage: str | None = None, settings: Settings | None = None,
+               now: datetime | None = None) -> list[Report]:
+    """Lint several drafts given as text by path, compared with each other as the drafts of one
+    folder tree are (and with nothing on disk); one Report each, in order."""
+    jobs = []
+    for path, text in drafts.items():
+        job_settings = settings if settings is not None else settings_for(path)
+        try:
+            jobs.append(Job(path, job_settings, _read_letter(text, path, job_settings)))
+        except ToneguardError as error:
+            jobs.append(Job(path, Settings(), error=str(error)))
+    return list(lint_jobs(_relate(jobs, stage, now, disk=False), stage))
 
 
 def lint_paths(paths: Iterable[str], *, stage: str | None = None, overrides: Settings | None = None,
                config: str | None = None, isolated: bool = False, stdin_name: str | None = None,
-               jobs: int | None = None) -> Iterator[Report]:
+               jobs: int | None = None, now: datetime | None = None) -> Iterator[Report]:
     """Lint files, folders (recursively) and "-" (stdin), yielding one Report per draft in
     order. Drafts that cannot be linted, unreadable or under a broken config, come back as
     Reports with `error` set (and `config_error` for the latter); the rest still run.
-    `jobs` spreads big runs over processes (None: one per core for 128+ drafts)."""
+    `jobs` spreads big runs over processes (None: one per core for 128+ drafts). Every
+    draft is read first, once, so the cross-draft rules see them all (and the drafts of
+    their folders on disk); `now` is when a draft without a date goes out."""
     overrides = overrides or Settings()
     found = list(discover(list(paths)))
+    todo = _relate([_job(item, overrides, config, isolated, stdin_name) for item in found], stage, now)
     workers = _workers(jobs, len(found))
     if workers == 1 or STDIN in found:
-        yield from lint_jobs((_job(item, overrides, config, isolated, stdin_name) for item in found), stage)
+        yield from lint_jobs(todo, stage)
         return
     import multiprocessing
 
     # Load the pipeline before forking so every worker shares it instead of loading its own.
-    for item in found:
-        if not isinstance(item, ToneguardError):
-            try:
-                linter_for(settings_for(item, config, isolated).merged(overrides))
-            except ToneguardError:
-                pass  # each draft under these settings reports it
+    for job in todo:
+        if job.letter is not None:
+            linter_for(job.settings)
             break
-    chunks = [found[i:i + BATCH_SIZE] for i in range(0, len(found), BATCH_SIZE)]
+    chunks = [todo[i:i + BATCH_SIZE] for i in range(0, len(todo), BATCH_SIZE)]
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
     holders = context.Array("i", len(chunks), lock=False)  # the pid of the worker linting each chunk
     with context.Pool(workers, initializer=_start_worker, initargs=(holders,)) as pool:
-        results = [pool.apply_async(_lint_chunk, ((index, chunk, overrides, config, isolated, stage),))
-                   for index, chunk in enumerate(chunks)]
+        results = [pool.apply_async(_lint_chunk, ((index, chunk, stage),)) for index, chunk in enumerate(chunks)]
         for index, (chunk, result) in enumerate(zip(chunks, results)):
             yield from _chunk_reports(result, chunk, holders, index)
 
@@ -263,11 +292,10 @@ def _start_worker(holders) -> None:
 
 
 def _lint_chunk(task) -> list[Report]:
-    """In a worker: lint one chunk; the text of each draft stays behind, only findings travel."""
-    index, chunk, overrides, config, isolated, stage = task
+    """In a worker: lint one chunk of read drafts; only findings travel back."""
+    index, chunk, stage = task
     _holders[index] = os.getpid()
-    jobs = (_job(item, overrides, config, isolated, None) for item in chunk)
-    return [replace(report, source="") for report in lint_jobs(jobs, stage)]
+    return [replace(report, source="") for report in lint_jobs(chunk, stage)]
 
 
 def _chunk_reports(result, chunk: list, holders, index: int) -> list[Report]:
@@ -279,9 +307,9 @@ def _chunk_reports(result, chunk: list, holders, index: int) -> list[Report]:
         if holder and not result.ready() and not _alive(holder):
             result.wait(1.0)  # reports sent just before it died are still on their way
             if not result.ready():
-                return [Report(item.where or "", error=str(item)) if isinstance(item, ToneguardError) else
-                        Report(item, error=f"{item}: not linted: the process linting it (pid {holder}) was killed, "
-                                           "from outside or for lack of memory") for item in chunk]
+                return [Report(job.path, error=job.error, config_error=job.config_error) if job.error else
+                        Report(job.path, error=f"{job.path}: not linted: the process linting it (pid {holder}) was "
+                                               "killed, from outside or for lack of memory") for job in chunk]
     return result.get()
 
 
@@ -311,6 +339,22 @@ def _job(item, overrides: Settings, config, isolated, stdin_name) -> Job:
         return Job(display, Settings(), error=str(error))
     except Exception as error:
         return Job(display, Settings(), error=str(internal_error(error, display)))
+
+
+def _relate(jobs: list[Job], stage: str | None, now: datetime | None, disk: bool = True) -> list[Job]:
+    """The jobs with what the cross-draft rules found about each, from the Letters read."""
+    readable = [job for job in jobs if job.letter is not None]
+    found = correspondence.relate(
+        [(job.letter, job.settings, stage_of(job.letter, job.settings, stage), cached_rules(job.settings.rule_dirs))
+         for job in readable], now, disk)
+    by_job = {id(job): result for job, result in zip(readable, found)}
+    related = []
+    for job in jobs:
+        result = by_job.get(id(job), {})
+        if isinstance(result, ToneguardError):
+            job = replace(job, letter=None, error=str(result))
+        related.append(replace(job, related=result) if result and job.letter is not None else job)
+    return related
 
 
 def _read_letter(text: str, path: str, settings: Settings) -> Letter:
@@ -348,17 +392,18 @@ def _lint_batch(batch: list[Job], stage: str | None) -> Iterator[Report]:
         except Exception:  # one draft broke the parser: parse them one at a time to find it
             docs = [None] * len(letters)
         for index, letter, doc in zip(indices, letters, docs):
-            reports[index] = _check_one(linter, letter, doc, batch[index].settings, stage)
+            reports[index] = _check_one(linter, letter, doc, batch[index].settings, stage, batch[index].related)
     for index in range(len(batch)):
         yield reports[index]
 
 
-def _check_one(linter: Linter, letter: Letter, doc: Doc | None, settings: Settings, stage: str | None) -> Report:
+def _check_one(linter: Linter, letter: Letter, doc: Doc | None, settings: Settings, stage: str | None,
+               related: dict | None = None) -> Report:
     """One draft's report; whatever goes wrong inside it becomes its error, not the run's."""
     try:
         if doc is None:
             [doc] = linter.parse([letter])
-        return linter.check(letter, doc, settings, stage)
+        return linter.check(letter, doc, settings, stage, related)
     except ToneguardError as error:
         return Report(letter.path, error=str(error))
     except Exception as error:

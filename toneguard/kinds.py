@@ -7,7 +7,7 @@ severity, positions and suppression; no kind knows about those.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from string import Formatter
 from typing import Callable, Iterator
@@ -35,9 +35,10 @@ class Draft:
     """One parsed letter and the questions kinds ask of it, each answered once."""
 
     def __init__(self, letter: Letter, doc: Doc, matches: dict[str, list[Span]], slots: list[Span],
-                 stage: str, settings, rules: dict[str, Rule]):
+                 stage: str, settings, rules: dict[str, Rule], related: dict | None = None):
         self.letter, self.doc, self.matches = letter, doc, matches
         self.slots, self.stage, self.settings, self.rules = slots, stage, settings, rules
+        self.related = related or {}  # rule id -> what the cross-draft step found (toneguard.correspondence)
         self._hits: dict[str, list[Span]] = {}
         self._slots = Regions((slot.start, slot.end) for slot in slots)
 
@@ -429,6 +430,16 @@ def _one_recipient(letter: Letter) -> Iterator[Suggestion]:
                      where="address only the first recipient; write the others their own note")
 
 
+def correspondence(rule: Rule, draft: Draft) -> Iterator[Finding]:
+    """What the cross-draft step found about this draft, at the date it is about (or the first
+    line), its own edit (a later send date) before the rule file's suggestions."""
+    own = draft.suggestions(replace(rule, suggest=tuple(s for s in rule.suggest if s.action in ACTIONS)), None)
+    for found in draft.related.get(rule.id, ()):
+        span = found.span or draft.source(*draft.first_line())
+        yield Finding(*span, detail=found.detail, suggestions=found.suggestions + own)
+
+
 KINDS: dict[str, Callable[[Rule, Draft], Iterator[Finding]]] = {
     "existence": existence, "required": required, "metric": metric, "recipients": recipients,
+    "correspondence": correspondence,
 }

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import yaml
 from email.utils import getaddresses
 
 from .errors import ToneguardError
-from . import safeyaml
+from . import dates, safeyaml
 from .mime import html_comments, read_message
 from .model import normalise_quotes
 from .offsets import OffsetMap
@@ -58,6 +59,9 @@ class Letter:
     blanked: tuple[Span, ...] = ()
     suppressions: tuple[Suppression, ...] = ()
     named_rules: tuple[tuple[str, int, int], ...] = ()  # each id a toneguard comment names, at its source span
+    date: datetime | None = None  # when it was sent: the Date header or front matter `date:`
+    date_span: Span | None = None  # where that date is written in the source
+    rejected: datetime | None = None  # front matter `rejected:`, else the date of the message it quotes
 
     @property
     def content_start(self) -> int:
@@ -80,11 +84,14 @@ def read_letter(text: str, path: str = "-") -> Letter:
         draft, offsets = message.body, message.offsets
         front: dict = {}
         people, fields = message.recipients, message.recipient_fields
+        sent, sent_span = dates.from_header(message.date), message.date_span
     else:
         front, start, fields = _front_matter(text, path)
         draft, offsets = text[start:], OffsetMap(start)
         people = tuple(_addresses(front, path))
+        sent, sent_span = _front_matter_date(front, "date", path), _front_matter_value(text[:start], "date")
     end = _draft_end(draft)
+    rejected = _front_matter_date(front, "rejected", path) or dates.quoted(draft[end:])
     markdown = path.lower().endswith((".md", ".markdown"))
     body, blanked = _blank_foreign_text(draft[:end], markdown)
     if not body.strip():
@@ -111,6 +118,7 @@ def read_letter(text: str, path: str = "-") -> Letter:
         greeting=greeting, signoff=signoff, ps=ps, blanked=blanked,
         suppressions=tuple(_suppressions(draft[:end], offsets)),
         named_rules=tuple(_named_rules(draft[:end], offsets)),
+        date=sent, date_span=sent_span if sent else None, rejected=rejected,
     )
 
 
@@ -154,6 +162,22 @@ def _front_matter_settings(data, path: str) -> dict[str, tuple[str, ...]]:
             raise ToneguardError(f"front matter: toneguard.{key} must be a list of rule ids", path)
         settings[key] = tuple(values)
     return settings
+
+
+def _front_matter_date(front: dict, key: str, path: str) -> datetime | None:
+    if front.get(key) is None:
+        return None
+    try:
+        return dates.from_value(front[key])
+    except dates.NotADate:
+        raise ToneguardError(f"front matter: {key}: {str(front[key])!r} is not a date and time "
+                             "(write it like 2026-03-03 14:30 +01:00)", path) from None
+
+
+def _front_matter_value(block: str, key: str) -> Span | None:
+    """Where a top-level key's value is written in the front matter block."""
+    match = re.search(rf"^{key}[ \t]*:[ \t]*(.*?)[ \t]*\r?$", block, re.M)
+    return match.span(1) if match else None
 
 
 def _addresses(front: dict, path: str):

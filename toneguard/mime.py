@@ -23,6 +23,7 @@ MAX_DEPTH = 20  # multipart parts within parts; mail clients nest three or four
 _HEADER_END = re.compile(r"\r?\n\r?\n")
 _FIRST_HEADER = re.compile(r"[!-9;-~]+:")
 _RECIPIENT_HEADER = re.compile(r"^(to|cc|bcc):[^\r\n]*(?:\r?\n[ \t][^\r\n]*)*", re.I | re.M)
+_DATE_HEADER = re.compile(r"^Date:[ \t]*([^\r\n]*?)[ \t]*\r?$", re.I | re.M)
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class Message:
     offsets: OffsetMap
     recipients: tuple[tuple[str, str], ...]  # (display name, address)
     recipient_fields: tuple[tuple[int, int], ...]  # source spans of To/Cc/Bcc lines
+    date: str | None = None  # the Date header as written
+    date_span: tuple[int, int] | None = None  # where its value is in the source
 
 
 def read_message(text: str, path: str) -> Message:
@@ -48,7 +51,9 @@ def read_message(text: str, path: str) -> Message:
     if part is None:
         raise ToneguardError("malformed e-mail: no text/plain or text/html part", path)
     body, offsets = part
-    return Message(body, offsets, tuple(recipients), tuple(fields))
+    date = _DATE_HEADER.search(text, 0, header_end)
+    return Message(body, offsets, tuple(recipients), tuple(fields),
+                   date.group(1) if date else None, date.span(1) if date else None)
 
 
 def _split(text: str, start: int, end: int, path: str):

@@ -20,15 +20,15 @@ from typing import Any
 
 import yaml
 
-from . import plugins, safeyaml
+from . import dates, plugins, safeyaml
 from .errors import ToneguardError
 from .letter import MAX_WORD, STAGES
 from .report import SEVERITIES
 
-KINDS = ("existence", "required", "metric", "recipients")
+KINDS = ("existence", "required", "metric", "recipients", "correspondence")
 SCOPES = ("content", "greeting", "opening", "body")
 MATCH_KEYS = ("phrases", "patterns", "dependencies", "check", "model", "same-as", "requires", "also", "rules")
-ACTIONS = ("replace", "insert", "remove", "move", "shorten")
+ACTIONS = ("replace", "insert", "remove", "move", "shorten", "reschedule")
 TARGETS = ("match", "sentence", "greeting")
 BUDGET_KEYS = ("words", "sentences", "grade", "ps-exempt")
 TEMPLATE_FIELDS = ("name", "company", "role", "match", "match_lower")
@@ -53,6 +53,8 @@ class Suggest:
 class Example:
     text: str
     path: str = "example.txt"  # its suffix chooses the input format
+    earlier: tuple[tuple[str, str], ...] = ()  # for a cross-draft rule: the other drafts (path, text)
+    now: str | None = None  # and when a draft without a date goes out
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,8 @@ class Rule:
     suggest: tuple[Suggest, ...] = ()
     fires: tuple[Example, ...] = ()
     quiet: tuple[Example, ...] = ()
+    check: str | None = None  # a correspondence rule's cross-draft check (toneguard.correspondence)
+    options: dict = field(default_factory=dict)  # its settings, which config can override
     builtin: bool = False  # shipped with toneguard: its patterns are validated by the test suite
 
     @property
@@ -163,7 +167,7 @@ _KIND_NAMES = {"str": "a string", "int": "a whole number", "dict": "a mapping", 
                "bool": "true or false", "int/float": "a number"}
 _TOP_KEYS = {
     "id", "extends", "severity", "message", "why", "source", "stages", "scope", "match",
-    "exceptions", "span", "annotates", "max", "budgets", "keep", "suggest", "examples", "words",
+    "exceptions", "span", "annotates", "max", "budgets", "keep", "suggest", "examples", "words", "check", "options",
 }
 
 
@@ -201,15 +205,51 @@ def parse_rule(data: Any, file: str) -> Rule:
         budgets=_budgets(check),
         keep=check.strings("keep", check.get("keep", list, [])),
         suggest=_suggestions(check),
+        check=check.get("check", str) if kind == "correspondence" else None,
+        options=_options(check),
         **_examples(check),
     )
     if kind in ("existence", "required") and not rule.match:
         check.fail(f"a rule that extends {kind} needs a 'match' block", "match")
     if kind == "metric" and not rule.budgets:
         check.fail("a metric rule needs 'budgets'", "budgets")
+    if (kind == "correspondence") != ("check" in check.data):
+        check.fail("a rule that extends correspondence names its cross-draft check, and only such a rule does",
+                   "check")
+    if kind != "correspondence" and any(s.action == "reschedule" for s in rule.suggest):
+        check.fail("'reschedule' belongs to rules that extend correspondence", "suggest")
     if not rule.suggest:
         check.fail("every rule offers at least one suggestion", "suggest")
     return rule
+
+
+# The options of the cross-draft checks, each with what it must be.
+OPTIONS = {"window": "a length of time such as 12h, 2d or 4w", "gap": "a length of time such as 12h, 2d or 4w",
+           "similarity": "a number from 0 to 1"}
+
+
+def parse_option(key: str, value: Any):
+    """A correspondence rule's option as its check uses it; ValueError names what it must be."""
+    if key in ("window", "gap") and isinstance(value, str):
+        try:
+            return dates.duration(value)
+        except ValueError:
+            pass
+    if key == "similarity" and isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1:
+        return value
+    raise ValueError(f"expected {OPTIONS[key]}, got {value!r}")
+
+
+def _options(check: _Checker) -> dict:
+    options = check.get("options", dict, {})
+    for key, value in options.items():
+        if key not in OPTIONS:
+            check.fail(f"unknown option (use {', '.join(OPTIONS)})", f"options.{key}")
+        try:
+            parse_option(key, value)
+        except ValueError as error:
+            check.fail(str(error), f"options.{key}")
+    return options
 
 
 def _words(check: _Checker) -> None:
@@ -489,6 +529,8 @@ def _suggestions(check: _Checker) -> tuple[Suggest, ...]:
             item = {"replace": item}
         if not isinstance(item, dict):
             check.fail("expected a string or a mapping", where)
+        if item.get("reschedule", True) is not True:
+            check.fail("'reschedule: true' dates the draft the first moment the advice allows", where)
         actions = [a for a in ACTIONS if a in item]
         if len(actions) != 1:
             check.fail(f"give exactly one of {', '.join(ACTIONS)}", where)
@@ -544,12 +586,34 @@ def _examples(check: _Checker) -> dict:
         for index, item in enumerate(items):
             if isinstance(item, str):
                 item = {"text": item}
+            if isinstance(item, dict) and "drafts" in item:
+                examples.append(_drafts_example(check, item, f"examples.{key}[{index}]"))
+                continue
             if not isinstance(item, dict) or not isinstance(item.get("text"), str) or set(item) - {"text", "format"}:
                 check.fail("an example is a string, or a mapping with 'text' and 'format' (txt, md, eml)",
                            f"examples.{key}[{index}]")
             examples.append(Example(item["text"], "example." + item.get("format", "txt")))
         result[key] = tuple(examples)
     return result
+
+
+def _drafts_example(check: _Checker, item: dict, where: str) -> Example:
+    """A cross-draft rule's example: several drafts by path (`drafts`), judged on the last, and
+    optionally `now`, when a draft without a date goes out."""
+    drafts = item["drafts"]
+    if set(item) - {"drafts", "now"} or not isinstance(drafts, dict) or not drafts or not all(
+            isinstance(path, str) and path.lower().endswith((".txt", ".md", ".eml")) and isinstance(text, str)
+            for path, text in drafts.items()):
+        check.fail("'drafts' maps each draft's path (.txt, .md, .eml) to its text, the last one judged; "
+                   "'now' may say when an undated draft goes out", where)
+    now = item.get("now")
+    if now is not None:
+        try:
+            dates.from_value(now)
+        except dates.NotADate:
+            check.fail(f"now: {str(now)!r} is not a date and time", where)
+    *earlier, (path, text) = drafts.items()
+    return Example(text, path, tuple(earlier), str(now) if now is not None else None)
 
 
 # --- finding and loading rule files ------------------------------------------------
