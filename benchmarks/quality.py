@@ -10,6 +10,9 @@ A rule's prediction on a draft is "it fired at least once"; the label is whether
 The sentence banks (corpus/sentences/RULE.yaml: `fires` and `quiet`) test one
 rule at a time on many phrasings: each sentence is set in a short letter that is
 otherwise clean for that rule, and the rule must fire or stay quiet.
+
+The pairs (corpus/pairs/, labels.yaml) test `duplicate-note`, which compares the
+drafts of a folder: each pair's folder is linted on its own.
 """
 from __future__ import annotations
 
@@ -114,6 +117,53 @@ def evaluate_sentences() -> dict[str, Score]:
     return results
 
 
+PAIRS = CORPUS / "pairs"
+
+
+def pair_labels() -> dict[str, str]:
+    """{pair folder: "duplicate" | "distinct"} from corpus/pairs/labels.yaml."""
+    path = PAIRS / "labels.yaml"
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {} if path.exists() else {}
+
+
+def evaluate_pairs() -> tuple[Score, list[str]]:
+    """duplicate-note over the labelled pairs: each pair's folder linted on its own, with
+    default settings; the prediction is "it fired on a draft of the pair". Also lists the
+    duplicates it flagged on one draft only (it must name the other on each)."""
+    from toneguard.config import Settings
+    from toneguard.engine import lint_paths
+
+    score, one_sided = Score(), []
+    for name, label in pair_labels().items():
+        reports = list(lint_paths([str(PAIRS / name)], isolated=True, jobs=1,
+                                  overrides=Settings(select=("duplicate-note",))))
+        if any(report.error for report in reports):
+            raise SystemExit(f"corpus pair could not be read: {[r.error for r in reports if r.error]}")
+        flagged = [bool(report.violations) for report in reports]
+        wanted = label == "duplicate"
+        score.tp += any(flagged) and wanted
+        score.fp += any(flagged) and not wanted
+        score.fn += wanted and not any(flagged)
+        if any(flagged) != wanted:
+            score.misses.append((name, "false alarm" if any(flagged) else "missed"))
+        if any(flagged) and not all(flagged):
+            one_sided.append(name)
+    return score, one_sided
+
+
+def pairs_section(misses: bool = False) -> str:
+    score, one_sided = evaluate_pairs()
+    labels = pair_labels()
+    duplicates = sum(label == "duplicate" for label in labels.values())
+    lines = [table({"duplicate-note": score}, f"duplicate-note on labelled pairs ({len(labels)} pairs, "
+                                                f"{duplicates} duplicates)").replace("drafts with it", "duplicate pairs")]
+    if one_sided:
+        lines.append(f"flagged on one draft of the pair only: {', '.join(one_sided)}")
+    if misses:
+        lines += [f"  {kind:11} duplicate-note {name}" for name, kind in score.misses]
+    return "\n".join(lines)
+
+
 def table(scores: dict[str, Score], title: str) -> str:
     lines = [f"**{title}**", "", "| rule | drafts with it | precision | recall | F1 |", "|---|---:|---:|---:|---:|"]
     for rule, s in scores.items():
@@ -126,6 +176,7 @@ def main() -> int:
     parser.add_argument("--misses", action="store_true", help="list every disagreement with the labels")
     parser.add_argument("--split", choices=SPLITS, action="append", help="only these splits")
     parser.add_argument("--no-sentences", dest="sentences", action="store_false", help="skip the sentence banks")
+    parser.add_argument("--no-pairs", dest="pairs", action="store_false", help="skip the pairs of notes")
     options = parser.parse_args()
     splits = tuple(options.split or SPLITS)
     results = evaluate(splits)
@@ -144,6 +195,8 @@ def main() -> int:
             for rule, score in scores.items():
                 for sentence, kind in score.misses:
                     print(f"  {kind:11} {rule:24} {sentence}")
+    if options.pairs:
+        print(pairs_section(options.misses), end="\n\n")
     return 0
 
 

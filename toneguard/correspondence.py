@@ -29,7 +29,7 @@ from . import dates, plugins
 from .config import Settings
 from .errors import ToneguardError, internal_error
 from .facts import _HONORIFIC, _SALUTATION, _is_name
-from .letter import _FRONT_MATTER, Letter, read_letter
+from .letter import _CLOSING, _FRONT_MATTER, Letter, read_letter
 from .report import Suggestion
 from .rules import Rule, parse_option
 from .sources import DRAFT_SUFFIXES, read_source
@@ -65,6 +65,7 @@ class Note:
     shingles: frozenset[int] = frozenset()
     date: datetime | None = None
     rejected: datetime | None = None
+    writer: frozenset[str] = frozenset()  # the words of the name it is signed with, lower case
     addressee: str = ""  # as the greeting or the To header names them, for messages
 
     @property
@@ -84,7 +85,7 @@ def note(letter: Letter) -> Note:
         names=name_words,
         employers=frozenset(filter(None, map(employer, letter.recipients))),
         words=words, proper=proper, shingles=shingles(words),
-        date=letter.date, rejected=letter.rejected,
+        date=letter.date, rejected=letter.rejected, writer=_signed(letter),
         addressee=names[0] or (letter.recipient_names[0] if letter.recipient_names else ""),
     )
 
@@ -97,35 +98,50 @@ def _greeted(letter: Letter) -> str:
     return text if _is_name(text) else ""
 
 
+_TOKENS = re.compile(r"(?P<stop>[.!?]|\n[ \t]*\n)|\w+(?:'\w+)*")
+_HONORIFICS = frozenset({"mr", "mrs", "ms", "mx", "miss", "dr", "prof", "professor"})
+
+
+def _signed(letter: Letter) -> frozenset[str]:
+    """The words of the name under the sign-off ("Best,\nJane Doe": jane, doe)."""
+    if not letter.signoff:
+        return frozenset()
+    lines = [line.strip() for line in letter.body[letter.signoff[0]:letter.signoff[1]].splitlines() if line.strip()]
+    if lines and _CLOSING.fullmatch(lines[0]):
+        lines = lines[1:]
+    return frozenset(word.strip(".,-~\u2013\u2014").lower() for line in lines for word in line.split() if word[:1].isupper())
+
+
 def _words(text: str, names: frozenset[str]) -> tuple[tuple[str, ...], frozenset[int]]:
     """The words of the content in lower case, each of the addressee's names as NAME_MASK and
     honorifics left out; and which of them are capitalised inside a sentence."""
     words, proper = [], set()
     sentence_start = True
-    position = 0
-    for match in _WORD.finditer(text):
-        between = text[position:match.start()]
-        position = match.end()
-        if any(mark in between for mark in ".!?") or "\n\n" in between:
+    for match in _TOKENS.finditer(text):
+        if match.lastgroup == "stop":
             sentence_start = True
-        word = match.group()
-        if word[0].isupper() and _HONORIFIC.fullmatch(word):
             continue
+        word = match.group()
         lower = word.lower()
-        if word[0].isupper() and lower in names:
-            lower = NAME_MASK
-        elif word[0].isupper() and not sentence_start and lower not in _NOT_EMPLOYERS:
-            proper.add(len(words))
+        if word[0].isupper():
+            if lower in _HONORIFICS:
+                continue
+            if lower in names:
+                lower = NAME_MASK
+            elif not sentence_start and lower not in _NOT_EMPLOYERS:
+                proper.add(len(words))
         words.append(lower)
         sentence_start = False
     return tuple(words), frozenset(proper)
 
 
-def shingles(words: tuple[str, ...], size: int = SHINGLE) -> frozenset[int]:
-    """Every run of `size` words, hashed the same way in every process (crc32, not hash())."""
-    if len(words) < size:
-        return frozenset({zlib.crc32(" ".join(words).encode())}) if words else frozenset()
-    return frozenset(zlib.crc32(" ".join(words[i:i + size]).encode()) for i in range(len(words) - size + 1))
+def shingles(words: tuple[str, ...]) -> frozenset[int]:
+    """Every run of SHINGLE (3) words as one number, the same in every process (crc32, not hash())."""
+    hashes = [zlib.crc32(word.encode()) for word in words]
+    if len(hashes) < SHINGLE:
+        return frozenset({sum(hashes) & 0xFFFFFFFF}) if hashes else frozenset()
+    return frozenset((a * 0x9E3779B1 + b * 0x85EBCA77 + c) & 0xFFFFFFFF
+                     for a, b, c in zip(hashes, hashes[1:], hashes[2:]))
 
 
 def employer(address: str) -> str | None:
@@ -147,6 +163,12 @@ def same_person(a: Note, b: Note) -> bool | None:
     if a.names and b.names:
         return bool(a.names & b.names)
     return None
+
+
+def same_writer(a: Note, b: Note) -> bool:
+    """Notes signed with different names are two people's letters (a folder of drafts is
+    usually one person's; a corpus of many people's is not one correspondence)."""
+    return not (a.writer and b.writer) or bool(a.writer & b.writer)
 
 
 def same_employer(a: Note, b: Note) -> bool:
@@ -339,7 +361,7 @@ def duplicate_note(subject: Note, correspondence: Correspondence, options: dict)
     """The same note, names aside, to another person at the same employer."""
     copies = []
     for other in correspondence.similar(subject, options["similarity"]):
-        if same_person(subject, other) is False and same_employer(subject, other):
+        if same_person(subject, other) is False and same_writer(subject, other) and same_employer(subject, other):
             copies.append(other)
             if len(copies) > MAX_NAMED:
                 break

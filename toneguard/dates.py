@@ -4,13 +4,14 @@ From an .eml `Date:` header, front matter `date:` and `rejected:`, and the line 
 writes above a quoted original ("On Tue, 3 Mar 2026 at 09:12 +0100, Priya Shah wrote:",
 Outlook's "Sent: Tuesday, March 3, 2026 9:12 AM"). Nothing is guessed: a month written as a
 number between slashes (is 03/04 March or April?) or a date that cannot be read is no date.
-A time without a zone (Gmail and Outlook write none) is local time, as the mail client
-showed it; a day without a time is its midnight.
+A quoted time without a zone (Gmail and Outlook write none) is in the zone of the reply's
+own date, the zone of the mail client that quoted it; any other time without a zone is
+local time, and a day without a time is its midnight.
 """
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from email.utils import format_datetime, parsedate_to_datetime
 
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -40,8 +41,9 @@ class NotADate(ValueError):
     """A value written as a date that cannot be read as one."""
 
 
-def parse(text: str, whole: bool = False) -> datetime:
-    """The date and time `text` starts with (all of `text`, with `whole`), as an aware datetime."""
+def parse(text: str, whole: bool = False, zone: tzinfo | None = None) -> datetime:
+    """The date and time `text` starts with (all of `text`, with `whole`), as an aware datetime;
+    one written without a zone is in `zone`, else local time."""
     text = text.strip()
     match = _DATE.match(text)
     if match is None or (whole and match.end() != len(text)):
@@ -56,14 +58,14 @@ def parse(text: str, whole: bool = False) -> datetime:
         if not 1 <= hour <= 12:
             raise NotADate(text)
         hour = hour % 12 + (12 if parts["half"].lower() == "p" else 0)
-    zone = _zone(parts["zone"]) if parts["zone"] else None
-    if parts["zone"] and zone is None and whole:
+    written = _zone(parts["zone"]) if parts["zone"] else None
+    if parts["zone"] and written is None and whole:
         raise NotADate(text)
     try:
-        when = datetime(int(year), month, int(day), hour, minute, second, tzinfo=zone)
+        when = datetime(int(year), month, int(day), hour, minute, second, tzinfo=written or zone)
     except ValueError:
         raise NotADate(text) from None
-    return when if zone is not None else when.astimezone()  # local time
+    return when if when.tzinfo is not None else when.astimezone()  # local time
 
 
 def _zone(text: str) -> timezone | None:
@@ -102,12 +104,14 @@ def from_header(value: str | None) -> datetime | None:
     return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)  # "-0000": UTC
 
 
-def quoted(text: str) -> datetime | None:
+def quoted(text: str, zone: tzinfo | None = None) -> datetime | None:
     """The date of the message a reply quotes: the first "On … wrote:" line or Outlook
-    "Sent:" line in `text` (the part of a draft below what the writer wrote)."""
+    "Sent:" line in `text` (the part of a draft below what the writer wrote). The mail client
+    that quoted it wrote the time in its own zone, mostly without saying which: `zone`, the
+    zone of the reply's own date when it has one, else local time."""
     for match in _QUOTE_HEADER.finditer(text):
         try:
-            return parse(match.group("on") or match.group("sent"))
+            return parse(match.group("on") or match.group("sent"), zone=zone)
         except NotADate:
             continue
     return None

@@ -91,7 +91,7 @@ def read_letter(text: str, path: str = "-") -> Letter:
         people = tuple(_addresses(front, path))
         sent, sent_span = _front_matter_date(front, "date", path), _front_matter_value(text[:start], "date")
     end = _draft_end(draft)
-    rejected = _front_matter_date(front, "rejected", path) or dates.quoted(draft[end:])
+    rejected = _front_matter_date(front, "rejected", path) or dates.quoted(draft[end:], sent.tzinfo if sent else None)
     markdown = path.lower().endswith((".md", ".markdown"))
     body, blanked = _blank_foreign_text(draft[:end], markdown)
     if not body.strip():
