@@ -308,3 +308,71 @@ def test_no_progress_bar_in_the_hook_output_at_a_terminal(sandbox, tmp_path):
     assert result.returncode == 0, out
     assert "No problems in 20 drafts." in out
     assert "Linting" not in out, out
+
+
+# --- a folder of letters as one correspondence ------------------------------------------
+
+PANEL_NOTE = """\
+---
+to: {name} <{address}@acme.example>
+---
+Hi {first},
+
+Thank you for letting me know about the analyst role, and for your time during the panel
+interview. I especially enjoyed hearing how the team plans the delivery routes each morning,
+and {first}, your question about the winter peak has stayed with me.
+
+I would still love to join Acme, so please keep me in mind if a similar role opens up.
+
+Best,
+Jane
+"""
+OWN_NOTE = """\
+---
+to: Dana Novak <dana@acme.example>
+---
+Hi Dana,
+
+Thank you for arranging the site visit so quickly, and for walking me through the onboarding
+plan for the analytics team at Acme. Your story about the first week in the control room made
+the job feel real.
+
+I hope we stay in touch, and I would welcome the chance to apply again.
+
+Best,
+Jane
+"""
+
+
+@pytest.mark.slow
+def test_a_third_copy_to_the_same_company_is_stopped_and_a_note_of_its_own_goes_through(sandbox, tmp_path):
+    """pre-commit passes only the changed draft; the hook reads the drafts beside it, names
+    the two earlier copies, and lints nothing but the new one."""
+    earlier = {
+        "letters/acme/priya.md": PANEL_NOTE.format(name="Priya Shah", address="priya", first="Priya"),
+        "letters/acme/marcus.md": PANEL_NOTE.format(name="Marcus Lee", address="marcus", first="Marcus"),
+    }
+    repo = sandbox.letters_repo(tmp_path / "drafts", earlier, remote_config(sandbox.snapshot))
+    _git(repo, sandbox.env, "commit", "-q", "-m", "the first two notes, before the hook")
+    installed = sandbox.pre_commit(repo, "install")
+    assert installed.returncode == 0, _output(installed)
+
+    third = repo / "letters" / "acme" / "sam.md"
+    third.write_text(PANEL_NOTE.format(name="Sam Patel", address="sam", first="Sam"), encoding="utf-8")
+    _git(repo, sandbox.env, "add", "letters/acme/sam.md")
+    blocked = _run(["git", "commit", "-m", "a note to Sam"], repo, sandbox.env)
+    out = _output(blocked)
+    assert blocked.returncode != 0, out
+    assert ("letters/acme/sam.md:6:1: warning duplicate-note This note is nearly the same as one you wrote to "
+            "someone else at the same employer.") in out, out
+    assert "(nearly the same as letters/acme/marcus.md to Marcus and letters/acme/priya.md to Priya)" in out
+    assert "in 1 of 1 draft" in out  # the earlier two were read, not linted
+    assert _git(repo, sandbox.env, "log", "--format=%s").splitlines() == ["the first two notes, before the hook"]
+
+    third.write_text(OWN_NOTE, encoding="utf-8")
+    _git(repo, sandbox.env, "add", "letters/acme/sam.md")
+    passed = _run(["git", "commit", "-m", "a note to Dana"], repo, sandbox.env)
+    assert passed.returncode == 0, _output(passed)
+    assert re.search(r"^toneguard\.+Passed$", _output(passed), re.M)
+    assert _git(repo, sandbox.env, "ls-files", "letters").split() == [
+        "letters/acme/marcus.md", "letters/acme/priya.md", "letters/acme/sam.md"]
