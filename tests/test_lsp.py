@@ -495,3 +495,34 @@ def test_require_config_keeps_the_server_quiet_outside_a_letters_folder(tmp_path
         assert "bitterness" in {d["code"] for d in client.diagnostics(client.open("README.md", bitter))["diagnostics"]}
     finally:
         client.stop()
+
+
+def test_the_drafts_on_disk_beside_a_document_are_its_correspondence(tmp_path):
+    """An open draft is compared with the other drafts of its folder as they are on disk (its
+    own file on disk stands aside for the text being edited); saving a draft lints the others
+    that are open again, since they are compared with it."""
+    note = ("---\nto: {first} Lee <{address}@acme.example>\n---\nHi {first},\n\nThank you for letting me know about "
+            "the analyst role. I enjoyed the tour of the warehouse and hearing how the team plans the delivery "
+            "routes each morning.\n\nPlease keep me in mind if a similar role opens up at Acme.\n\nBest,\nJane\n")
+    own = ("Hi Marcus,\n\nThank you for your time and consideration throughout the interview process. You kept me "
+           "posted at every step, and your advice on the case study made the second round much easier.\n\n"
+           "Best,\nJane\n")
+    letters = tmp_path / "letters"
+    letters.mkdir()
+    (tmp_path / ".toneguard.yaml").write_text("{}\n")
+    (letters / "priya.md").write_text(note.format(first="Priya", address="priya"))
+    (letters / "marcus.md").write_text(note.format(first="Marcus", address="marcus"))  # stale: the editor's text wins
+    client = Client(tmp_path)
+    try:
+        uri = client.open("letters/marcus.md", own, language="markdown")
+        assert "duplicate-note" not in {d["code"] for d in client.diagnostics(uri, 1)["diagnostics"]}
+        client.change(uri, 2, note.format(first="Marcus", address="marcus"))
+        found = [d for d in client.diagnostics(uri, 2)["diagnostics"] if d["code"] == "duplicate-note"]
+        assert [d["message"].rsplit("(", 1)[1] for d in found] == ["nearly the same as letters/priya.md to Priya)"]
+        assert found[0]["severity"] == 2 and found[0]["range"]["start"] == {"line": 5, "character": 0}
+
+        (letters / "priya.md").write_text(own.replace("Marcus", "Priya"))  # rewritten on disk, then saved
+        client.notify("textDocument/didSave", {"textDocument": {"uri": (letters / "priya.md").as_uri()}})
+        assert "duplicate-note" not in {d["code"] for d in client.diagnostics(uri, 2)["diagnostics"]}
+    finally:
+        client.stop()

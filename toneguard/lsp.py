@@ -144,7 +144,8 @@ def lint_document(uri: str, text: str, version: int | None, encoding: str, root:
     try:
         check_size(len(text.encode("utf-8", "surrogatepass")), path or UNTITLED)
         settings = settings_for(where)
-        report = lint_text(text.translate(LONE_SURROGATES), path=path or UNTITLED, settings=settings)
+        report = lint_text(text.translate(LONE_SURROGATES), path=path or UNTITLED, settings=settings,
+                           correspondence=path is not None)
         rules = cached_rules(settings.rule_dirs)
     except ToneguardError as error:
         return _failed(version, error.problem if error.where in (path, UNTITLED) else str(error))
@@ -363,7 +364,8 @@ def did_save(ls: ToneguardServer, params: lsp.DidSaveTextDocumentParams) -> None
         ls.settings_changed(rules)
     else:
         _forget_settings(rules=False)
-        ls.schedule(uri)
+        for other in list(ls.workspace.text_documents):  # a saved draft is one the others are compared with
+            ls.schedule(other)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
