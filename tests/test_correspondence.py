@@ -335,3 +335,35 @@ def test_a_quoted_time_without_a_zone_is_in_the_zone_of_the_reply():
     letter = read_letter(text, "reply.eml")
     assert letter.rejected.isoformat() == "2026-03-03T09:12:00-05:00"
     assert letter.date - letter.rejected == timedelta(hours=1, minutes=48)
+
+
+def test_drafts_are_read_once_and_the_others_only_to_compare(cli, workdir, monkeypatch):
+    reads = []
+    real = correspondence.read_source
+    monkeypatch.setattr(correspondence, "read_source", lambda path: reads.append(path) or real(path))
+    write(workdir, {"letters/priya.md": note("Priya", "Shah"), "letters/marcus.md": note("Marcus", "Lee"),
+                    "letters/dana.md": OTHER_NOTE})
+    cli("check", "letters", "--select", "duplicate-note")
+    assert reads == []  # every draft was linted: its Letter is what it is compared as
+    cli("check", "letters/marcus.md", "--select", "duplicate-note")
+    assert sorted(reads) == ["letters/dana.md", "letters/priya.md"]
+
+
+def test_stock_phrasing_shared_by_dozens_of_drafts_makes_no_copies():
+    """A paragraph in 60 drafts is the folder's stock phrasing; what each adds is its own. Two
+    real copies among them are still copies."""
+    from toneguard.engine import lint_texts
+
+    stock = ("Thank you for letting me know about your decision, and for the time you and the team gave me "
+             "during the interviews. I was disappointed, but I understand there were many strong candidates, "
+             "and I would still love to join the company, so please keep me in mind for future openings.")
+    pick = random.Random(7)
+    words = "warehouse routes forecast pallets night shift scanner dock audit safety training forklift".split()
+    drafts = {}
+    for n in range(60):
+        own = " ".join(pick.choice(words) for _ in range(30))
+        drafts[f"letters/n{n:02}.md"] = f"---\nto: p{n}@acme.example\n---\nHi Person{n},\n\n{stock} {own}.\n\nBest,\nJane\n"
+    drafts["letters/x-priya.md"] = note("Priya", "Shah")
+    drafts["letters/y-marcus.md"] = note("Marcus", "Lee")
+    reports = lint_texts(drafts, settings=Settings(select=("duplicate-note",)))
+    assert [r.path for r in reports if r.violations] == ["letters/x-priya.md", "letters/y-marcus.md"]

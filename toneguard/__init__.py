@@ -13,15 +13,22 @@ __version__ = "0.1.0"
 from .errors import ExitCode, ToneguardError
 from .report import Report, Suggestion, Violation
 
-__all__ = ["lint_text", "lint_paths", "Report", "Violation", "Suggestion", "ToneguardError",
+__all__ = ["lint_text", "lint_texts", "lint_paths", "Report", "Violation", "Suggestion", "ToneguardError",
            "ExitCode", "__version__"]
 
 
-def lint_text(text, *, stage=None, path=None, settings=None):
+def lint_text(text, *, stage=None, path=None, settings=None, now=None, correspondence=False):
     """Lint one draft given as a string; see toneguard.engine.lint_text."""
     from .engine import lint_text as run
 
-    return run(text, stage=stage, path=path, settings=settings)
+    return run(text, stage=stage, path=path, settings=settings, now=now, correspondence=correspondence)
+
+
+def lint_texts(drafts, **options):
+    """Lint several drafts given as text by path, as one folder; see toneguard.engine.lint_texts."""
+    from .engine import lint_texts as run
+
+    return run(drafts, **options)
 
 
 def lint_paths(paths, **options):

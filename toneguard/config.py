@@ -9,7 +9,7 @@ model: en_core_web_sm               # any installed spaCy pipeline
 tone-model: true                    # false: the tone rules use their patterns only
 rule-dirs: [house-rules]            # extra rule folders, relative to this file
 fail-on: warning
-correspondence-root: .               # the folder of letters compared with each other
+correspondence-root: .              # the folder of letters compared with each other
 rules:
   too-long:
     severity: info

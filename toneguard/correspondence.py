@@ -20,6 +20,7 @@ import functools
 import os
 import re
 import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from difflib import SequenceMatcher
@@ -190,15 +191,23 @@ def _names_swapped(a: Note, b: Note) -> bool:
 
 
 def jaccard(a: Note, b: Note) -> float:
-    if not a.shingles or not b.shingles:
+    return _jaccard(a.shingles, b.shingles)
+
+
+def _jaccard(a: frozenset[int], b: frozenset[int]) -> float:
+    if not a or not b:
         return 0.0
-    shared = len(a.shingles & b.shingles)
-    return shared / (len(a.shingles) + len(b.shingles) - shared)
+    shared = len(a & b)
+    return shared / (len(a) + len(b) - shared)
 
 
 # --- the correspondence of a draft ---------------------------------------------------------
 
 EXACT_UP_TO = 500  # a correspondence this small is compared pair by pair; a larger one through LSH
+# A three-word run in more notes than this (and than COMMON_SHARE of them) is the folder's stock
+# phrasing, and two notes sharing it are no more alike for that.
+COMMON_MIN = 50
+COMMON_SHARE = 0.05
 NUM_PERM = 128
 BANDS = (42, 3)  # LSH bands and rows: a pair at a Jaccard similarity of 0.35 is a candidate 84% of the time, at 0.45 98%
 MAX_NAMED = 3  # other drafts a finding names; past that it says "and others"
@@ -242,38 +251,47 @@ class Correspondence:
         return self._notes
 
     def similar(self, subject: Note, threshold: float) -> Iterator[Note]:
-        """The other notes whose shingles are at least `threshold` alike (Jaccard), in path order."""
+        """The other notes at least `threshold` alike (the Jaccard similarity of their shingles,
+        stock phrasing left out), in path order."""
         if self._similar is None:
             self._similar = _Similar(self.notes)
+        mine = self._similar.shingles(subject)
         for other in self._similar.candidates(subject):
-            if other.path != subject.path and jaccard(subject, other) >= threshold:
+            if other.path != subject.path and _jaccard(mine, self._similar.shingles(other)) >= threshold:
                 yield other
 
 
 class _Similar:
     """Candidates for near-duplicates. Up to EXACT_UP_TO notes every other note is one; past
     that, datasketch's MinHash signatures in an LSH index give the notes that share a band,
-    so 10,000 drafts cost a few candidates each rather than 10,000 comparisons each."""
+    so 10,000 drafts cost a few candidates each rather than 10,000 comparisons each. The
+    shingles a big folder's notes share by the dozen (its stock phrasing) are left out first."""
 
     def __init__(self, notes: list[Note]):
         self.notes = notes
         self.index = {note.path: i for i, note in enumerate(notes)}
+        counts = Counter(shingle for note in notes for shingle in note.shingles)
+        common = {shingle for shingle, count in counts.items()
+                  if count > max(COMMON_MIN, COMMON_SHARE * len(notes))}
+        self.sets = [note.shingles - common for note in notes] if common else [note.shingles for note in notes]
         self.lsh = self.signatures = None
         if len(notes) > EXACT_UP_TO:
             from datasketch import MinHash, MinHashLSH
 
-            self.signatures = MinHash.bulk([sorted(n.shingles) for n in notes], num_perm=NUM_PERM,
-                                           hashfunc=_as_is, seed=1)
+            self.signatures = MinHash.bulk([sorted(s) for s in self.sets], num_perm=NUM_PERM, hashfunc=_as_is, seed=1)
             self.lsh = MinHashLSH(num_perm=NUM_PERM, params=BANDS)
-            for i, (note, signature) in enumerate(zip(notes, self.signatures)):
-                if note.shingles:
+            for i, (shingles, signature) in enumerate(zip(self.sets, self.signatures)):
+                if shingles:
                     self.lsh.insert(i, signature, check_duplication=False)
+
+    def shingles(self, note: Note) -> frozenset[int]:
+        return self.sets[self.index[note.path]]
 
     def candidates(self, subject: Note) -> list[Note]:
         if self.lsh is None:
             return self.notes
         i = self.index[subject.path]
-        return [self.notes[j] for j in sorted(self.lsh.query(self.signatures[i]))] if subject.shingles else []
+        return [self.notes[j] for j in sorted(self.lsh.query(self.signatures[i]))] if self.sets[i] else []
 
 
 def _as_is(value: int) -> int:
