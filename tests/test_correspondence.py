@@ -367,3 +367,11 @@ def test_stock_phrasing_shared_by_dozens_of_drafts_makes_no_copies():
     drafts["letters/y-marcus.md"] = note("Marcus", "Lee")
     reports = lint_texts(drafts, settings=Settings(select=("duplicate-note",)))
     assert [r.path for r in reports if r.violations] == ["letters/x-priya.md", "letters/y-marcus.md"]
+
+
+def test_worker_processes_report_what_the_comparison_found(cli, workdir):
+    write(workdir, {"letters/priya.md": note("Priya", "Shah"), "letters/marcus.md": note("Marcus", "Lee"),
+                    "letters/dana.md": OTHER_NOTE})
+    one, two = (cli("check", "letters", "--format", "json", "--jobs", jobs) for jobs in ("1", "2"))
+    assert json.loads(one.out) == json.loads(two.out)
+    assert len(findings(two, "duplicate-note")["letters/priya.md"]) == 1

@@ -433,8 +433,11 @@ def _one_recipient(letter: Letter) -> Iterator[Suggestion]:
 def correspondence(rule: Rule, draft: Draft) -> Iterator[Finding]:
     """What the cross-draft step found about this draft, at the date it is about (or the first
     line), its own edit (a later send date) before the rule file's suggestions."""
+    related = draft.related.get(rule.id, ())
+    if not related:
+        return
     own = draft.suggestions(replace(rule, suggest=tuple(s for s in rule.suggest if s.action in ACTIONS)), None)
-    for found in draft.related.get(rule.id, ()):
+    for found in related:
         span = found.span or draft.source(*draft.first_line())
         yield Finding(*span, detail=found.detail, suggestions=found.suggestions + own)
 
