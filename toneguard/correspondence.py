@@ -21,7 +21,7 @@ import os
 import re
 import zlib
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from difflib import SequenceMatcher
 from typing import Callable, Iterable, Iterator
@@ -33,12 +33,11 @@ from .facts import _HONORIFIC, _SALUTATION, _is_name
 from .letter import _CLOSING, _FRONT_MATTER, Letter, read_letter
 from .report import Suggestion
 from .rules import Rule, parse_option
-from .sources import DRAFT_SUFFIXES, read_source
+from .sources import DRAFT_SUFFIXES, _special, read_source
 
 MAX_DEPTH = 4  # folders below the root searched for other drafts
 MAX_DRAFTS = 10_000  # drafts read from one correspondence at most
 SHINGLE = 3  # words per shingle
-_WORD = re.compile(r"\w+(?:'\w+)*")
 NAME_MASK = "<name>"
 # Mail services anyone can use: an address there says nothing about the employer.
 PUBLIC_MAIL = frozenset({
@@ -313,8 +312,6 @@ def root_of(path: str, configured: str | None) -> str | None:
 def _drafts_under(root: str, already: int) -> Iterator[str]:
     """Draft files under `root`, hidden ones and deeper than MAX_DEPTH left out, sorted, at most
     MAX_DRAFTS with the `already` linted ones counted."""
-    from .sources import _special
-
     count = already
     for folder, dirs, files in os.walk(root):
         depth = 0 if folder == root else os.path.relpath(folder, root).count(os.sep) + 1
