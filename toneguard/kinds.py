@@ -7,6 +7,7 @@ severity, positions and suppression; no kind knows about those.
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from string import Formatter
@@ -215,40 +216,130 @@ class Draft:
         if target == "greeting":
             greeting = self.letter.greeting
             return greeting if greeting and greeting[0] <= span[0] < greeting[1] else None
-        sentence = self.sentence_at(span[0])
+        sentence = self.sentence_at(span[0])  # a sentence, or the clause within it (see _cut_clause)
         return (sentence.start_char, sentence.end_char) if sentence else span
 
-    def suggestions(self, rule: Rule, span: tuple[int, int] | None) -> tuple[Suggestion, ...]:
-        """The rule's suggestions that apply here, filled with facts, as edits to the original."""
+    @cached_property
+    def casual(self) -> bool:
+        """A note written in lower case, as on a phone: stock lines should not arrive in a suit."""
+        starts = [s[0].text[0] for s in self.sentences if s[0].text[:1].isalpha()]
+        return len(starts) >= 2 and sum(c.islower() for c in starts) * 2 >= len(starts)
+
+    def _applies(self, suggest: Suggest, matched: str) -> bool:
+        lowered = matched.lower()
+        if suggest.when and not any(word in lowered for word in suggest.when):
+            return False
+        if any(word in lowered for word in suggest.unless):
+            return False
+        if suggest.shouted is not None and suggest.shouted != (matched.isupper() and matched.isalpha()):
+            return False
+        if suggest.stages and self.stage not in suggest.stages:
+            return False
+        return suggest.register is None or suggest.register == ("casual" if self.casual else "formal")
+
+    def _texts(self, suggest: Suggest, span: tuple[int, int] | None) -> Iterator[str]:
+        """The suggestion's templates that can be filled here, filled, most specific first. A name
+        is not repeated right after a greeting that already has it."""
         matched = self.letter.body[span[0]:span[1]] if span else ""  # what the rules saw
         written = self.original(*span) if span and self.letter.offsets.is_shift else matched  # curly quotes kept
-        values = {"name": self.facts.name, "company": self.facts.company, "role": self.facts.role,
+        facts = self.facts
+        name = None if facts.greeted and suggest.action == "insert" and suggest.at == "start" else facts.name
+        values = {"name": name, "company": facts.company, "role": facts.role, "month": facts.month,
                   "match": written, "match_lower": written.lower()}
+        for template in suggest.texts or ("",):
+            if all(values.get(f) is not None for _, f, _, _ in Formatter().parse(template) if f):
+                text = template.format(**values).replace("\n", self.letter.newline)
+                if self.casual and suggest.action in ("insert", "replace") and suggest.target != "match":
+                    text = text[:1].lower() + text[1:]
+                yield text
+
+    def suggestions(self, rule: Rule, span: tuple[int, int] | None) -> tuple[Suggestion, ...]:
+        """The rule's suggestions that apply here, filled with facts, as edits to the original. An
+        edit that would break the grammar around it (a doubled word, a dangling preposition, an
+        empty greeting) gives way to the next template or suggestion."""
+        matched = self.letter.body[span[0]:span[1]] if span else ""
         result = []
         for suggest in rule.suggest:
-            if suggest.when and not any(word in matched.lower() for word in suggest.when):
-                continue
-            if any(word in matched.lower() for word in suggest.unless):
-                continue
-            if suggest.shouted is not None and suggest.shouted != (matched.isupper() and matched.isalpha()):
+            if not self._applies(suggest, matched):
                 continue
             target = self.target(suggest.target, span)
             if span and target is None:
                 continue
-            fillable = (t.format(**values) for t in suggest.texts or ("",)
-                        if all(values.get(f) is not None for _, f, _, _ in Formatter().parse(t) if f))
-            for text in fillable:  # the most specific template that changes something
-                edit = ACTIONS[suggest.action](self, suggest, text.replace("\n", self.letter.newline), target, rule)
+            for text in self._texts(suggest, span):  # the most specific template that changes something
+                edit = ACTIONS[suggest.action](self, suggest, text, target, rule)
                 if edit is None or not self.editable(edit[0], edit[1]):
                     break
                 start, end, new_text, where = edit
-                if new_text == self.original(start, end):
-                    continue  # a rewrite that changes nothing is no suggestion
-                where = where or {"greeting": "the greeting", "sentence": "the whole sentence"}.get(suggest.target, "")
-                result.append(Suggestion(new_text, *self.source(start, end), safe=suggest.safe, where=where,
-                                         deletes=suggest.action == "remove"))
+                old_text = self.original(start, end)
+                if new_text == old_text or not self.reads_well(start, end, new_text):
+                    continue  # a rewrite that changes nothing, or breaks the sentence, is no suggestion
+                kind = {"remove": "delete", "move": "move", "insert": "insert"}.get(suggest.action, "replace")
+                if suggest.target == "clause":
+                    kind = "delete"
+                result.append(Suggestion(
+                    new_text, *self.source(start, end), safe=suggest.safe, where=where, deletes=kind == "delete",
+                    kind=kind, description=self.describe(suggest, kind, start, end, old_text, new_text, where)))
                 break
         return tuple(result)
+
+    def reads_well(self, start: int, end: int, new_text: str) -> bool:
+        """Whether the sentence around an edit reads at least as well after it as before: no new
+        doubled word, dangling preposition, stray punctuation or empty greeting."""
+        body = self.letter.body
+        left = max(body.rfind("\n", 0, start), body.rfind(". ", 0, start)) + 1
+        right = min((i for i in (body.find("\n", end), body.find(". ", end)) if i != -1), default=len(body))
+        before, after = body[left:right], body[left:start] + new_text + body[end:right]
+        return all(len(pattern.findall(after)) <= len(pattern.findall(before)) for pattern in _BROKEN)
+
+    def describe(self, suggest: Suggest, kind: str, start: int, end: int, old_text: str, new_text: str,
+                 where: str) -> str:
+        """What the edit does, in words a job seeker reads at a glance; distinct for distinct edits."""
+        if kind == "insert":
+            return f"add {where}: “{new_text.strip()}”"
+        if kind == "move":
+            return "move this sentence to the end of the letter, after your thanks"
+        if suggest.action == "shorten":
+            return f"shorten the letter to what its budget allows, keeping your thanks, detail and open door: “{_brief(new_text)}”"
+        if suggest.target == "clause":
+            kept = " ".join(new_text.split())
+            return f"cut the part that does the harm, keeping “{_brief(kept)}”"
+        if kind == "delete":
+            what = "the sentence " if suggest.target == "sentence" else ""
+            return f"delete {what}“{_brief(old_text)}”"
+        if suggest.target == "greeting":
+            return f"change the greeting to “{new_text.strip()}”"
+        if suggest.target == "sentence":
+            dropped = [fact for fact in self.facts_in(start, end) if fact not in new_text]
+            loses = f" (this drops {', '.join(f'“{f}”' for f in dropped)})" if dropped else ""
+            return f"rewrite the sentence as “{new_text.strip()}”{loses}"
+        return f"replace “{_brief(old_text)}” with “{new_text}”"
+
+    def facts_in(self, start: int, end: int) -> list[str]:
+        """The names, places, numbers and roles in body[start:end] (as written)."""
+        span = self.doc.char_span(start, end, alignment_mode="expand")
+        if span is None:
+            return []
+        facts = [e for e in span.ents if e.label_ in _FACT_ENTITIES or e.label_ == "CARDINAL" and _DIGIT.search(e.text)]
+        facts += [self.doc[t.i:t.i + 1] for t in span
+                  if _DIGIT.search(t.text) and not any(e.start <= t.i < e.end for e in facts)]
+        return [self.original(f.start_char, f.end_char) for f in sorted(facts, key=lambda f: f.start)]
+
+
+# New occurrences of these after an edit mean it broke the sentence around it.
+_BROKEN = [re.compile(p, re.I) for p in (
+    r"\b(\w+)\s+\1\b",  # "the the"
+    r"\b(?:at|for|with|to|of|in|on|from|about|by|as|the|a|an|your|my|our)\s*[.!?,;:]",  # "role at."
+    r"^\s*(?:dear|to)\s*[,:]?\s*$",  # "Dear ,"
+    r"\s[,.;:!?]", r"[,;:]\s*[.!?]", r",\s*,",  # stray punctuation
+)]
+_FACT_ENTITIES = {"PERSON", "ORG", "GPE", "LOC", "FAC", "PRODUCT", "DATE", "QUANTITY", "MONEY", "PERCENT",
+                  "WORK_OF_ART", "EVENT", "NORP"}
+_DIGIT = re.compile(r"\d")
+
+
+def _brief(text: str, limit: int = 70) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
 def _trimmed(span: Span) -> Span | None:
@@ -271,7 +362,10 @@ def _replace(draft: Draft, suggest: Suggest, text: str, span, rule) -> Edit | No
 
 def _remove(draft: Draft, suggest: Suggest, text: str, span, rule) -> Edit | None:
     """Delete the span and the space after it, re-capitalising a sentence it started; never
-    the only place the letter does what a whole-letter rule requires (its thanks, say)."""
+    the only place the letter does what a whole-letter rule requires (its thanks, say). With
+    `target: clause`, cut only the clause that does the harm and keep the rest."""
+    if suggest.target == "clause":
+        return _cut_clause(draft, span, rule)
     if not span or draft.carries_required(*span):
         return None
     body, (start, end) = draft.letter.body, span
@@ -288,6 +382,54 @@ def _remove(draft: Draft, suggest: Suggest, text: str, span, rule) -> Edit | Non
     if starts_sentence and end < len(body) and body[end].islower():
         replacement, end = body[end].upper(), end + 1
     return start, end, replacement, ""
+
+
+_CLAUSES = {"conj", "advcl", "ccomp", "parataxis"}
+_LINKS = {"cc", "punct", "mark", "prep"}
+_CLOSERS = ".!?"
+
+
+def _cut_clause(draft: Draft, span, rule: Rule) -> Edit | None:
+    """The sentence holding the finding with only the clause that does the harm cut out:
+    "Thanks for your time, but the process was a mess." keeps "Thanks for your time." The
+    clause comes from the parse: the hit's own clause if it hangs off the main one (a
+    coordinated, adverbial or complement clause), or else the main clause, when a clause
+    coordinated with it can stand alone. None when nothing sound would be left."""
+    sentence = draft.sentence_at(span[0]) if span else None
+    hit = draft.doc.char_span(span[0], span[1], alignment_mode="expand") if span else None
+    if sentence is None or hit is None:
+        return None
+    node = hit.root
+    while node.dep_ not in _CLAUSES and node.head is not node and sentence.start <= node.head.i < sentence.end:
+        node = node.head
+    inside = range(sentence.start, sentence.end)
+    if node.dep_ in _CLAUSES:
+        dropped = set(range(node.left_edge.i, node.right_edge.i + 1))
+        keep = [i for i in inside if i not in dropped]
+    else:  # the main clause is the harm: keep a clause coordinated with it, after the hit
+        others = [c for c in node.children if c.dep_ in ("conj", "parataxis") and c.pos_ in ("VERB", "AUX")
+                  and c.i >= hit.end]
+        if not others:
+            return None
+        keep = list(range(others[-1].left_edge.i, others[-1].right_edge.i + 1))
+    doc = draft.doc
+    while keep and (doc[keep[0]].dep_ in _LINKS or doc[keep[0]].is_punct or doc[keep[0]].is_space):
+        keep.pop(0)
+    while keep and (doc[keep[-1]].is_punct or doc[keep[-1]].is_space or doc[keep[-1]].dep_ in ("cc", "mark")):
+        keep.pop()
+    words = [doc[i] for i in keep if not doc[i].is_punct]
+    if len(words) < 3 or not any(t.pos_ in ("VERB", "AUX") for t in words):
+        return None
+    if any(keep[0] <= h.start < keep[-1] + 1 for h in draft.hits(rule)):
+        return None  # the part that would stay is no better
+    pieces = []
+    for i in keep:
+        token = doc[i]
+        pieces.append(draft.original(token.idx, token.idx + len(token)) + token.whitespace_)
+    kept = "".join(pieces).strip()
+    last = sentence[-1].text
+    closer = last if last in _CLOSERS and not (last == "?" and words[0].tag_ not in ("MD", "VBZ", "VBP", "VBD", "WRB", "WP")) else "."
+    return sentence.start_char, sentence.end_char, kept[:1].upper() + kept[1:] + closer, "the clause"
 
 
 def _insert(draft: Draft, suggest: Suggest, text: str, span, rule) -> Edit | None:

@@ -29,9 +29,10 @@ KINDS = ("existence", "required", "metric", "recipients")
 SCOPES = ("content", "greeting", "opening", "body")
 MATCH_KEYS = ("phrases", "patterns", "dependencies", "check", "model", "same-as", "requires", "also", "rules")
 ACTIONS = ("replace", "insert", "remove", "move", "shorten")
-TARGETS = ("match", "sentence", "greeting")
+TARGETS = ("match", "clause", "sentence", "greeting")
+REGISTERS = ("casual", "formal")
 BUDGET_KEYS = ("words", "sentences", "grade", "ps-exempt")
-TEMPLATE_FIELDS = ("name", "company", "role", "match", "match_lower")
+TEMPLATE_FIELDS = ("name", "company", "role", "month", "match", "match_lower")
 RULE_ID = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 # The trained tone model shipped in the package (see toneguard.tone and training/).
 TONE_MODEL_DIR = Path(__file__).resolve().parent / "tone_model"
@@ -47,6 +48,8 @@ class Suggest:
     when: tuple[str, ...] = ()  # only for violations whose text contains one of these
     unless: tuple[str, ...] = ()  # not for violations whose text contains one of these
     shouted: bool | None = None  # only for violations in capitals ("REALLY"), or (false) only for others
+    stages: tuple[str, ...] = ()  # only for letters at these stages (all when empty)
+    register: str | None = None  # only for casual notes ("casual") or only for the others ("formal")
 
 
 @dataclass(frozen=True)
@@ -492,7 +495,8 @@ def _suggestions(check: _Checker) -> tuple[Suggest, ...]:
         actions = [a for a in ACTIONS if a in item]
         if len(actions) != 1:
             check.fail(f"give exactly one of {', '.join(ACTIONS)}", where)
-        unknown = set(item) - set(ACTIONS) - {"at", "safe", "when", "unless", "target", "shouted"}
+        unknown = set(item) - set(ACTIONS) - {"at", "safe", "when", "unless", "target", "shouted", "stages",
+                                              "register"}
         if unknown:
             check.fail(f"unknown key {sorted(unknown)[0]!r}", where)
         action = actions[0]
@@ -509,6 +513,11 @@ def _suggestions(check: _Checker) -> tuple[Suggest, ...]:
         for flag in ("safe", "shouted"):
             if not isinstance(item.get(flag, False), bool):
                 check.fail(f"'{flag}' is true or false", where)
+        stages = check.strings(f"{where}.stages", item.get("stages", []))
+        if set(stages) - set(STAGES):
+            check.fail(f"'stages' are among {', '.join(STAGES)}", where)
+        if item.get("register") not in (None, *REGISTERS):
+            check.fail(f"'register' is one of {', '.join(REGISTERS)}", where)
         for text in texts:
             try:
                 names = [name for _, name, _, _ in Formatter().parse(text) if name is not None]
@@ -526,6 +535,8 @@ def _suggestions(check: _Checker) -> tuple[Suggest, ...]:
             when=check.strings(f"{where}.when", item.get("when", [])),
             unless=check.strings(f"{where}.unless", item.get("unless", [])),
             shouted=item.get("shouted"),
+            stages=stages,
+            register=item.get("register"),
         ))
     return tuple(result)
 
