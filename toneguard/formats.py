@@ -124,15 +124,31 @@ def violation_json(v: Violation) -> dict:
         "rule": v.rule, "severity": v.severity, "message": v.message,
         "line": v.line, "column": v.column, "end_line": v.end_line, "end_column": v.end_column,
         "start": v.start, "end": v.end, "text": v.text,
-        "suggestions": [{"text": s.text, "start": s.start, "end": s.end, "safe": s.safe}
+        "suggestions": [{"text": s.text, "start": s.start, "end": s.end, "safe": s.safe, "where": s.where}
                         for s in v.suggestions],
     }
 
 
+def report_document(reports: Iterable[Report]) -> dict:
+    """The versioned JSON document for linted drafts: what `--format json` prints and
+    what `toneguard serve` answers on /api/check, made in this one place."""
+    return {"version": JSON_VERSION,
+            "files": [{"path": r.path, "violations": [violation_json(v) for v in r.violations]} for r in reports]}
+
+
+def report_from_document(document: dict) -> list[Report]:
+    """The Reports a document describes (a client of `toneguard serve` prints them as a local run would)."""
+    def known(record: dict, kind) -> dict:  # a newer server may add fields
+        return {name: record[name] for name in kind.__dataclass_fields__ if name in record}
+
+    return [Report(entry["path"], tuple(
+        Violation(**{**known(v, Violation), "suggestions": tuple(Suggestion(**known(s, Suggestion))
+                                                                 for s in v["suggestions"])})
+        for v in entry["violations"])) for entry in document["files"]]
+
+
 def emit_json(reports: Iterable[Report], output: Output) -> None:
-    files = [{"path": r.path, "violations": [violation_json(v) for v in r.violations]}
-             for r in _counted(reports, output)]
-    json.dump({"version": JSON_VERSION, "files": files}, output.stream, ensure_ascii=False, indent=2)
+    json.dump(report_document(_counted(reports, output)), output.stream, ensure_ascii=False, indent=2)
     output.stream.write("\n")
 
 
