@@ -12,12 +12,15 @@ rules:
   too-long:
     severity: info
     budgets: {first-reply: {words: 180}}
+serve:                              # `toneguard serve` only
+  allow-origins: [chrome-extension://oldceeleldhonbafppcapldpdifcinji]
 ```
 """
 from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -31,8 +34,10 @@ from .report import SEVERITIES
 from .rules import Rule, validate_budget
 
 CONFIG_FILES = (".toneguard.yaml", ".toneguard.yml", "pyproject.toml")
-KEYS = ("select", "ignore", "stage", "model", "rule-dirs", "fail-on", "rules")
+KEYS = ("select", "ignore", "stage", "model", "rule-dirs", "fail-on", "rules", "serve")
 RULE_OPTIONS = ("severity", "budgets")
+SERVE_OPTIONS = ("allow-origins",)
+ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s?#]+", re.I)  # scheme://host[:port], as browsers send it
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,7 @@ class Settings:
     rule_dirs: tuple[str, ...] = ()
     fail_on: str | None = None
     rules: dict = field(default_factory=dict, hash=False, compare=False)  # id -> options
+    allow_origins: tuple[str, ...] = ()  # serve: web origins whose browser requests are answered
     origin: str | None = None  # the file these came from
     flags: "Settings | None" = field(default=None, compare=False)  # what the command line set, if merged
 
@@ -118,8 +124,25 @@ def parse_settings(data: Any, where: str, base_dir: Path | None = None) -> Setti
         select=_strings(data["select"], "select", where) if "select" in data else None,
         ignore=_strings(data.get("ignore", []), "ignore", where),
         stage=stage, model=model, rule_dirs=dirs, fail_on=fail_on,
-        rules=_rule_options(data.get("rules", {}), where), origin=where,
+        rules=_rule_options(data.get("rules", {}), where),
+        allow_origins=_serve_options(data.get("serve", {}), where), origin=where,
     )
+
+
+def _serve_options(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, dict):
+        raise ToneguardError("serve: expected a mapping of options (allow-origins)", where)
+    for option in value:
+        if option not in SERVE_OPTIONS:
+            raise ToneguardError(f"unknown option 'serve.{option}' (options: {', '.join(SERVE_OPTIONS)})", where)
+    origins = value.get("allow-origins", [])
+    if not isinstance(origins, list):
+        raise ToneguardError("serve.allow-origins: expected a list of origins", where)
+    for origin in origins:
+        if not isinstance(origin, str) or not ORIGIN.fullmatch(origin):
+            raise ToneguardError(f"serve.allow-origins: {origin!r} is not an origin "
+                                 "(scheme://host[:port], as in chrome-extension://ID)", where)
+    return tuple(origins)
 
 
 def _rule_options(value: Any, where: str) -> dict:

@@ -19,7 +19,7 @@ from .checks import available_checks
 from .config import Settings, settings_for
 from .errors import ToneguardError
 from .kinds import KINDS, Draft
-from .letter import Letter, read_letter
+from .letter import Letter, read_letter, with_recipients
 from .matching import Matchers
 from .model import load_pipeline, resolve_model
 from .report import LineIndex, Report, Violation
@@ -156,12 +156,15 @@ def linter_for(settings: Settings) -> Linter:
 
 
 def lint_text(text: str, *, stage: str | None = None, path: str | None = None,
-              settings: Settings | None = None) -> Report:
+              settings: Settings | None = None, recipients: Iterable[str] = ()) -> Report:
     """Lint one draft given as text. `path` names it, picks the input format by its
-    suffix (.eml, .md, .txt) and the config file, unless `settings` are given."""
+    suffix (.eml, .md, .txt) and the config file, unless `settings` are given;
+    `recipients` are addresses it goes to besides those its own headers name."""
     name = path or "<text>"
     settings = settings if settings is not None else settings_for(path or STDIN)
     letter = read_letter(text, name)
+    if recipients:
+        letter = with_recipients(letter, recipients)
     linter = linter_for(settings)
     [doc] = linter.parse([letter])
     return linter.check(letter, doc, settings, stage)

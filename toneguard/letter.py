@@ -8,7 +8,7 @@ into the body map straight back into the file.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import yaml
 from email.utils import getaddresses
@@ -100,6 +100,13 @@ def read_letter(text: str, path: str = "-") -> Letter:
         greeting=greeting, signoff=signoff, ps=ps, blanked=blanked,
         suppressions=tuple(_suppressions(draft[:end], offsets)),
     )
+
+
+def with_recipients(letter: Letter, addresses) -> Letter:
+    """The letter with more To/Cc/Bcc addresses, given apart from its text (a form's field)."""
+    people = tuple(_addresses({"to": list(addresses)}, letter.path))
+    return replace(letter, recipients=letter.recipients + tuple(address for _, address in people),
+                   recipient_names=letter.recipient_names + tuple(name for name, _ in people if name))
 
 
 # --- front matter -----------------------------------------------------------

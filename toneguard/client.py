@@ -1,0 +1,138 @@
+"""`check --server` and `fix --server`: lint on a running `toneguard serve`.
+
+The point is a fast answer for one file (a pre-commit hook, an editor filter), so
+this module and everything it imports leave spaCy alone. Each draft is read and
+its configuration found here, exactly as a local run would; the server lints it
+with those settings and the answer is printed by the same formatters. If the
+server cannot answer, one line on stderr says so and the rest is linted here.
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import sys
+from typing import Iterable, Iterator
+from urllib.parse import urlsplit
+
+from .config import Settings, settings_for
+from .errors import ToneguardError
+from .formats import report_from_document
+from .report import Report
+from .sources import STDIN, discover, read_source
+
+TIMEOUT = 30  # seconds; the server's own limit per request is shorter
+
+
+class Unavailable(Exception):
+    """The server did not answer (or answered that it cannot lint this); lint here."""
+
+
+class DraftError(ToneguardError):
+    """The server found the draft itself unlintable: reported like a local run reports it."""
+
+
+class Server:
+    def __init__(self, url: str):
+        parts = urlsplit(url if "://" in url else f"http://{url}")
+        if parts.scheme != "http" or not parts.hostname:
+            raise ToneguardError(f"--server: {url!r} is not an http:// address such as http://127.0.0.1:8081")
+        self.url = url
+        self.address = (parts.hostname, parts.port or 80)
+        self.prefix = parts.path.rstrip("/")
+        self.connection: http.client.HTTPConnection | None = None
+        self.down = False  # after one failure every draft is linted here, without asking again
+
+    def post(self, route: str, fields: dict) -> dict:
+        if self.down:
+            raise Unavailable
+        body = json.dumps(fields, ensure_ascii=False).encode("utf-8")
+        try:
+            if self.connection is None:
+                self.connection = http.client.HTTPConnection(*self.address, timeout=TIMEOUT)
+            self.connection.request("POST", self.prefix + route, body, {"Content-Type": "application/json"})
+            response = self.connection.getresponse()
+            data = response.read()
+        except (OSError, http.client.HTTPException) as problem:
+            self._give_up(f"is not reachable ({getattr(problem, 'strerror', None) or problem or type(problem).__name__})")
+        if response.status == 200:
+            return json.loads(data)
+        reason = data.decode("utf-8", "replace").strip().removeprefix("Error: ")
+        if response.status == 422:
+            raise DraftError(reason)
+        if response.status == 400 and reason:  # the settings are wrong, as they would be here
+            raise ToneguardError(reason)
+        self._give_up(f"answered {response.status} ({reason.splitlines()[0] if reason else 'no reason'})")
+
+    def _give_up(self, why: str):
+        self.down = True
+        print(f"toneguard: the server at {self.url} {why}; linting here instead", file=sys.stderr, flush=True)
+        raise Unavailable
+
+    def lint(self, text: str, path: str, settings: Settings, stage: str | None) -> Report:
+        [report] = report_from_document(self.post("/api/check", _fields(text, path, settings, stage)))
+        return report
+
+    def fix(self, text: str, *, path: str, settings: Settings, stage: str | None = None):
+        """fixing.fix_text's contract, done by the server (or here, if it cannot)."""
+        from .fixing import Fixed, fix_text
+
+        try:
+            answer = self.post("/api/fix", _fields(text, path, settings, stage))
+        except Unavailable:
+            return fix_text(text, path=path, settings=settings, stage=stage)
+        [report] = report_from_document(answer["report"])
+        return Fixed(answer["text"], answer["applied"], report)
+
+
+def _fields(text: str, path: str, settings: Settings, stage: str | None) -> dict:
+    """A request that makes the server use these settings: the config as found here (the
+    command line's choices merged in) and the command line's own, for its error messages."""
+    config = {"ignore": list(settings.ignore), "rules": settings.rules, "rule-dirs": list(settings.rule_dirs)}
+    for key, value in (("select", settings.select), ("stage", settings.stage), ("model", settings.model),
+                       ("fail-on", settings.fail_on)):
+        if value is not None:
+            config[key] = list(value) if isinstance(value, tuple) else value
+    flags = settings.flags or Settings()
+    fields = {"text": text, "path": path, "config": config, "select": list(flags.select or ()),
+              "ignore": list(flags.ignore)}
+    if settings.origin:
+        fields["config_file"] = settings.origin
+    if stage:
+        fields["stage"] = stage
+    return fields
+
+
+def lint_paths(url: str, paths: Iterable[str], *, stage: str | None = None, overrides: Settings | None = None,
+               config: str | None = None, isolated: bool = False, stdin_name: str | None = None,
+               ) -> Iterator[Report]:
+    """engine.lint_paths, one request per draft to the server at `url`."""
+    server = Server(url)
+    overrides = overrides or Settings()
+    for item in discover(list(paths)):
+        if isinstance(item, ToneguardError):
+            yield Report(item.where or "", error=str(item))
+            continue
+        display = (stdin_name or STDIN) if item == STDIN else item
+        try:
+            settings = settings_for(stdin_name or STDIN if item == STDIN else item, config, isolated).merged(overrides)
+            text = read_source(item, stdin_name).text
+        except ToneguardError as error:
+            yield Report(display, error=str(error))
+            continue
+        try:
+            yield server.lint(text, display, settings, stage)
+        except DraftError as error:
+            yield Report(display, error=str(error))
+        except Unavailable:
+            yield _lint_here(text, display, settings, stage)
+
+
+def _lint_here(text: str, path: str, settings: Settings, stage: str | None) -> Report:
+    from .engine import Job, lint_jobs
+    from .letter import read_letter
+
+    try:
+        job = Job(path, settings, letter=read_letter(text, path))
+    except ToneguardError as error:
+        job = Job(path, Settings(), error=str(error))
+    return next(lint_jobs([job], stage))
