@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
+import os
 import signal
 import socket
 import sys
@@ -50,6 +51,7 @@ WEB = Path(__file__).parent / "web"
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8081  # LanguageTool's port, so its clients find it
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 WARM_UP = "Hi Sam,\n\nThank you for letting me know.\n"
+MAX_CONNECTIONS = 1000  # open connections; past it uvicorn itself answers 503 (a guard for file descriptors)
 API_FIELDS = ("text", "path", "stage", "recipients", "select", "ignore", "config", "config_file")
 SECURITY_HEADERS = {"x-content-type-options": "nosniff", "referrer-policy": "no-referrer",
                     "x-frame-options": "DENY",
@@ -430,7 +432,8 @@ def listen(host: str, port: int) -> socket.socket:
         return socket.create_server((host, port), family=family)
     except OSError as problem:
         hint = " (is toneguard serve or a LanguageTool server already running?)" if port else ""
-        raise ToneguardError(f"cannot listen on {host}:{port}: {problem.strerror or problem}{hint}") from None
+        reason = os.strerror(problem.errno) if problem.errno else str(problem)
+        raise ToneguardError(f"cannot listen on {host}:{port}: {reason}{hint}") from None
 
 
 def serve(settings: Settings, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, limits: Limits = Limits()):
@@ -442,7 +445,7 @@ def serve(settings: Settings, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT
     protocol = type("Protocol", (_Protocol,), {"head_seconds": limits.head_seconds})
     server = uvicorn.Server(uvicorn.Config(
         app, log_level="warning", access_log=False, lifespan="off", http=protocol, server_header=False,
-        timeout_keep_alive=5, limit_concurrency=4 * limits.in_flight, timeout_graceful_shutdown=limits.seconds))
+        timeout_keep_alive=5, limit_concurrency=MAX_CONNECTIONS, timeout_graceful_shutdown=limits.seconds))
     for signum in (signal.SIGINT, signal.SIGTERM):  # uvicorn raises them again once it has stopped
         signal.signal(signum, lambda *_: None)
     bound = sock.getsockname()[1]
