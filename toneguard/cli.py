@@ -82,7 +82,7 @@ def check(paths, stage, select, ignore, model, config_path, isolated, stdin_file
 
     Exit status: 0 clean, 1 findings at or above --fail-on, 2 bad input or config.
     """
-    from .formats import Output, available_formats
+    from .formats import Output, available_formats, find_format
 
     if server:  # a running `toneguard serve` lints; this process never loads spaCy
         from functools import partial
@@ -93,9 +93,9 @@ def check(paths, stage, select, ignore, model, config_path, isolated, stdin_file
     else:
         from .engine import lint_paths
 
-    formats = available_formats()
-    if output_format not in formats:
-        raise click.BadParameter(f"unknown format {output_format!r} (use {', '.join(formats)})",
+    emit = find_format(output_format)
+    if emit is None:
+        raise click.BadParameter(f"unknown format {output_format!r} (use {', '.join(available_formats())})",
                                  param_hint="'--format'")
     output = Output(stream=sys.stdout, color=_use_color(color),
                     errors=sys.stderr)
@@ -107,7 +107,7 @@ def check(paths, stage, select, ignore, model, config_path, isolated, stdin_file
     reports = _with_progress(reports, paths)
     threshold = fail_on or _configured_fail_on(paths, config_path, isolated)
     failing = []
-    formats[output_format](_watch(reports, threshold, failing), output)
+    emit(_watch(reports, threshold, failing), output)
     if output.tally.errors:
         sys.exit(ExitCode.ERROR)
     sys.exit(ExitCode.FINDINGS if failing else ExitCode.OK)

@@ -24,14 +24,16 @@ import re
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from .errors import ToneguardError
 from .letter import STAGES
 from .report import SEVERITIES
-from .rules import Rule, validate_budget
+
+if TYPE_CHECKING:  # rules load on demand: `check --server` finds the config without them
+    from .rules import Rule
 
 CONFIG_FILES = (".toneguard.yaml", ".toneguard.yml", "pyproject.toml")
 KEYS = ("select", "ignore", "stage", "model", "rule-dirs", "fail-on", "rules", "serve")
@@ -165,6 +167,8 @@ def _rule_options(value: Any, where: str) -> dict:
                     key = f"rules.{rule_id}.budgets.{stage}"
                     if stage not in STAGES or not isinstance(budget, dict):
                         raise ToneguardError(f"{key}: expected one of {', '.join(STAGES)} with a mapping", where)
+                    from .rules import validate_budget
+
                     validate_budget(budget, lambda problem, key=key: _raise(f"{key}: {problem}", where))
     return value
 

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
-from typing import Callable, Iterable, TextIO
+from typing import TYPE_CHECKING, Callable, Iterable, TextIO
 
 import click
 
 from . import __version__
 from .report import Report, Suggestion, Violation
-from .rules import Rule
+
+if TYPE_CHECKING:  # rules load on demand: `check --server` prints without them
+    from .rules import Rule
 
 JSON_VERSION = 1
 HOMEPAGE = "https://github.com/toneguard/toneguard"
@@ -227,8 +228,15 @@ def emit_sarif(reports: Iterable[Report], output: Output) -> None:
 BUILTIN: dict[str, Emitter] = {"text": emit_text, "json": emit_json, "github": emit_github, "sarif": emit_sarif}
 
 
+def find_format(name: str) -> Emitter | None:
+    """The emitter for a format name; a built-in one is found without scanning installed packages."""
+    return BUILTIN.get(name) or available_formats().get(name)
+
+
 def available_formats() -> dict[str, Emitter]:
     formats = dict(BUILTIN)
+    from importlib.metadata import entry_points  # slow to import; `check --server` seldom needs it
+
     for entry in entry_points(group="toneguard.formats"):
         formats.setdefault(entry.name, entry.load())
     return formats

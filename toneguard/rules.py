@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from importlib import resources
-from importlib.metadata import entry_points
 from pathlib import Path
 from string import Formatter
 from typing import Any
@@ -100,7 +100,7 @@ class Rule:
         `requires`."""
         return [("match", self.match)] + [(f"also.{i}", c) for i, c in enumerate(self.match.get("also", ()))]
 
-    @property
+    @cached_property  # asked on every lint (engine.linter_for); the answer never changes
     def needs_entities(self) -> bool:
         return any("ENT_TYPE" in str(part) or "ENT_IOB" in str(part)
                    for part in (self.match, self.exceptions))
@@ -436,6 +436,8 @@ def builtin_rules_dir() -> Path:
 def plugin_rules_dirs() -> list[Path]:
     """Rule folders that installed packages declare in the `toneguard.rules` entry point group."""
     dirs = []
+    from importlib.metadata import entry_points  # slow to import; `check --server` seldom needs it
+
     for entry in entry_points(group="toneguard.rules"):
         target = entry.load()
         dirs.append(Path(target() if callable(target) else target))

@@ -428,9 +428,16 @@ class _Protocol(H11Protocol):
 def listen(host: str, port: int) -> socket.socket:
     """Bind now, so a port in use is a one-line error before anything loads."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP named outright: asyncio sets TCP_NODELAY only on sockets that say so, and
+    # without it each answer on a kept-alive connection waits 40 ms for a delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
-        return socket.create_server((host, port), family=family)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+        return sock
     except OSError as problem:
+        sock.close()
         hint = " (is toneguard serve or a LanguageTool server already running?)" if port else ""
         reason = os.strerror(problem.errno) if problem.errno else str(problem)
         raise ToneguardError(f"cannot listen on {host}:{port}: {reason}{hint}") from None
