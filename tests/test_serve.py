@@ -150,11 +150,23 @@ def test_bad_checks_get_languagetool_style_400s(client, body, reason):
     (b"text", FORM),  # a field without '='
     (b"language=en&text=%ff%fe", FORM),  # not UTF-8 once decoded
     (b"language=en&text=hello", {"Content-Type": "multipart/form-data; boundary=x"}),
-    (b"language=en&text=hello", {"Content-Type": "application/json"}),
+    (b'{"language": "en", "text": "hello"}', {"Content-Type": "application/json"}),  # JSON is no form
 ])
 def test_a_malformed_form_gets_a_400_and_the_server_keeps_serving(client, body, headers):
     assert "form" in one_line_error(client.post("/v2/check", content=body, headers=headers), 400)
     assert client.get("/health").status_code == 200
+
+
+def test_ltex_request_as_ltex_sends_it(client):
+    """LTeX's LanguageToolHttpInterface: a form of language and data, labelled application/json."""
+    nodes = [{"markup": "# "}, {"text": "Re: the analyst role"}, {"markup": "\n\n", "interpretAs": "\n\n"},
+             {"text": "Hi Priya,\n\nThanks for nothing. I guess you found someone cheaper."}]
+    body = urlencode({"language": "en-US", "data": json.dumps({"annotation": nodes})})
+    answer = client.post("/v2/check", content=body, headers={"Content-Type": "application/json"})
+    assert answer.status_code == 200
+    whole = "".join(n.get("text", n.get("markup")) for n in nodes)
+    found = {m["rule"]["id"]: utf16(whole, m["offset"], m["length"]) for m in answer.json()["matches"]}
+    assert found["bitterness"].strip() in ("Thanks for nothing.", "I guess you found someone cheaper.")
 
 
 def test_empty_text_has_no_matches(client):

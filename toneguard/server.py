@@ -135,10 +135,12 @@ async def lt_check(request: Request) -> Response:
 
 
 async def _form(request: Request) -> dict[str, str]:
+    """The form, whatever the Content-Type says: LanguageTool reads every body as a form, and
+    LTeX labels its form application/json."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind != "application/x-www-form-urlencoded":
-        raise HTTPException(400, "send the parameters form-encoded (Content-Type: "
-                                 f"application/x-www-form-urlencoded), not {kind or 'without a type'}")
+    if kind == "multipart/form-data":
+        raise HTTPException(400, "send the parameters form-encoded (application/x-www-form-urlencoded), "
+                                 "not as multipart/form-data")
     body = await request.body()
     try:
         return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body),
