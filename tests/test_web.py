@@ -96,5 +96,6 @@ def test_the_page_is_usable_by_keyboard_and_screen_reader(browser, served):
     assert outline == "solid"  # the focus is visible
     page.keyboard.press("Enter")  # a finding opens from the keyboard, and its rewrites are buttons
     assert page.locator("#finding-0").get_attribute("aria-expanded") == "true"
+    assert page.evaluate("document.activeElement.id") == "finding-0"  # the focus stays where it was
     assert page.locator("#detail-0 .rewrites button").count() >= 1
     page.close()

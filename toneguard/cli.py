@@ -101,9 +101,8 @@ def check(paths, stage, select, ignore, model, config_path, isolated, stdin_file
                     errors=sys.stderr)
     if output_format == "sarif":
         output.rules = _rules()
-    options = {} if server else {"jobs": jobs}
     reports = lint_paths(paths, stage=stage, overrides=_overrides(select, ignore, model),
-                         config=config_path, isolated=isolated, stdin_name=stdin_filename, **options)
+                         config=config_path, isolated=isolated, stdin_name=stdin_filename, jobs=jobs)
     reports = _with_progress(reports, paths)
     threshold = fail_on or _configured_fail_on(paths, config_path, isolated)
     failing = []

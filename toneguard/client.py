@@ -45,23 +45,44 @@ class Server:
     def post(self, route: str, fields: dict) -> dict:
         if self.down:
             raise Unavailable
-        body = json.dumps(fields, ensure_ascii=False).encode("utf-8")
-        try:
-            if self.connection is None:
-                self.connection = http.client.HTTPConnection(*self.address, timeout=TIMEOUT)
-            self.connection.request("POST", self.prefix + route, body, {"Content-Type": "application/json"})
-            response = self.connection.getresponse()
-            data = response.read()
-        except (OSError, http.client.HTTPException) as problem:
-            self._give_up(f"is not reachable ({getattr(problem, 'strerror', None) or problem or type(problem).__name__})")
-        if response.status == 200:
-            return json.loads(data)
+        if self.connection is None:
+            self._introduce()
+        status, data = self._request("POST", route, json.dumps(fields, ensure_ascii=False).encode("utf-8"))
+        if status == 200:
+            try:
+                return json.loads(data)
+            except ValueError:
+                self._give_up("answered something that is not JSON")
         reason = data.decode("utf-8", "replace").strip().removeprefix("Error: ")
-        if response.status == 422:
+        if status == 422:
             raise DraftError(reason)
-        if response.status == 400 and reason:  # the settings are wrong, as they would be here
+        if status == 400 and reason:  # the settings are wrong, as they would be here
             raise ToneguardError(reason)
-        self._give_up(f"answered {response.status} ({reason.splitlines()[0] if reason else 'no reason'})")
+        self._give_up(f"answered {status} ({reason.splitlines()[0] if reason else 'no reason'})")
+
+    def _introduce(self):
+        """Make sure it is toneguard serve (not, say, LanguageTool on the same port)."""
+        self.connection = http.client.HTTPConnection(*self.address, timeout=TIMEOUT)
+        status, data = self._request("GET", "/health")
+        try:
+            healthy = status == 200 and json.loads(data).get("status") == "ok"
+        except (ValueError, AttributeError):
+            healthy = False
+        if not healthy:
+            self._give_up(f"is not toneguard serve (GET /health answered {status})")
+
+    def _request(self, method: str, route: str, body: bytes | None = None) -> tuple[int, bytes]:
+        for retry in (True, False):  # a kept-alive connection the server has closed meanwhile: once more
+            try:
+                self.connection.request(method, self.prefix + route, body, {"Content-Type": "application/json"})
+                response = self.connection.getresponse()
+                return response.status, response.read()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as problem:
+                self.connection.close()
+                if not retry:
+                    self._give_up(f"closed the connection ({problem})")
+            except (OSError, http.client.HTTPException) as problem:
+                self._give_up(f"is not reachable ({getattr(problem, 'strerror', None) or problem or type(problem).__name__})")
 
     def _give_up(self, why: str):
         self.down = True
@@ -104,8 +125,9 @@ def _fields(text: str, path: str, settings: Settings, stage: str | None) -> dict
 
 def lint_paths(url: str, paths: Iterable[str], *, stage: str | None = None, overrides: Settings | None = None,
                config: str | None = None, isolated: bool = False, stdin_name: str | None = None,
-               ) -> Iterator[Report]:
-    """engine.lint_paths, one request per draft to the server at `url`."""
+               jobs: int | None = None) -> Iterator[Report]:
+    """engine.lint_paths, one request per draft to the server at `url` (`jobs` has no say:
+    the server lints one draft at a time)."""
     server = Server(url)
     overrides = overrides or Settings()
     for item in discover(list(paths)):

@@ -123,10 +123,11 @@ async def lt_check(request: Request) -> Response:
         check = languagetool.parse_check(params, linting.rules)
     except languagetool.BadRequest as problem:
         raise HTTPException(400, str(problem)) from None
-    if check.enabled == () or not check.text.strip():
+    own = linting.settings
+    enabled = None if check.enabled is None else tuple(r for r in check.enabled if not own.select or r in own.select)
+    if enabled == () or not check.text.strip():
         return JSONResponse(languagetool.check_response(check, None, linting.rules, __version__))
-    settings = replace(linting.settings, select=check.enabled or linting.settings.select,
-                       ignore=linting.settings.ignore + check.disabled)
+    settings = replace(own, select=enabled or own.select, ignore=own.ignore + check.disabled)
     try:
         report = await linting.run(_lint, check.text, "draft.txt", settings, None)
     except HTTPException as problem:  # LanguageTool's clients show the problem, not the file name
@@ -281,7 +282,7 @@ class Guard:
                               f"{', '.join(sorted(self.hosts))} (a guard against DNS rebinding)")
         origin = headers.get("origin")
         if origin and origin != f"http://{host}" and origin not in self.allow_origins:
-            if origin not in self.refused:
+            if origin not in self.refused and len(self.refused) < 100:  # each named once, and not forever
                 self.refused.add(origin)
                 self.log(f"refused requests from origin {origin}; to allow it, add it to serve.allow-origins "
                          "in .toneguard.yaml or pass --allow-origin")

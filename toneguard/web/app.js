@@ -171,7 +171,7 @@ function item(v, i) {
     ? element("span", "quote", `“${v.text.length > 90 ? v.text.slice(0, 90) + "…" : v.text}”`)
     : element("span", "quote", "about the whole letter");
   button.append(badge, rule, quoted);
-  button.addEventListener("click", () => toggle(v));
+  button.addEventListener("click", () => toggle(v, i));
   li.append(button);
   const detail = element("div", "detail");
   detail.id = `detail-${i}`;
@@ -211,9 +211,10 @@ function describe(s, v) {  // as the command line describes a suggestion
   return `Rewrite as “${s.text}”`;
 }
 
-function toggle(v) {
+function toggle(v, i) {
   openKey = openKey === keyOf(v) ? null : keyOf(v);
   render();
+  document.getElementById(`finding-${i}`).focus();  // the list was rebuilt: keep the keyboard's place
 }
 
 // --- acting ------------------------------------------------------------------------------------
