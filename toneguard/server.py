@@ -315,13 +315,14 @@ class Guard:
             started = True
             await send(message)
 
+        close = {"connection": "close"}  # the rest of the body is still on its way: no next request
         try:
             body = await asyncio.wait_for(self._body(receive), self.limits.seconds)
         except _TooLarge:
             return await error(413, f"the request is larger than the {self.limits.body:,}-byte limit "
-                                    "for a draft")(scope, receive, send)
+                                    "for a draft", close)(scope, receive, send)
         except asyncio.TimeoutError:
-            return await error(408, f"the request did not arrive within {self.limits.seconds:g} s")(
+            return await error(408, f"the request did not arrive within {self.limits.seconds:g} s", close)(
                 scope, receive, send)
         replayed = False
 
@@ -395,7 +396,8 @@ def create_app(settings: Settings, *, host: str = DEFAULT_HOST, limits: Limits =
 class _Protocol(H11Protocol):
     """uvicorn's HTTP/1.1 protocol, plus a deadline for each request's headers: uvicorn times
     out idle keep-alive connections but not a client that trickles its headers (slowloris),
-    which is cut off with a 408 once head_seconds have passed without a whole request."""
+    which is cut off with a 408 once head_seconds have passed without a whole request (a
+    connection that sends nothing at all is closed)."""
 
     head_seconds = Limits.head_seconds
     _head_timer = None
@@ -422,9 +424,10 @@ class _Protocol(H11Protocol):
         busy = self.cycle is not None and not self.cycle.response_complete
         if busy or self.transport.is_closing():
             return
-        body = f"Error: the request's headers did not arrive within {self.head_seconds:g} s".encode()
-        self.transport.write(b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
-                             b"connection: close\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body))
+        if self.conn.trailing_data[0]:  # part of a request came: say why it is cut off; an idle one just closes
+            body = f"Error: the request's headers did not arrive within {self.head_seconds:g} s".encode()
+            self.transport.write(b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
+                                 b"connection: close\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body))
         self.transport.close()
 
 
