@@ -100,7 +100,8 @@ def main() -> int:
     rows = []
 
     def row(name, value, unit, target=None, holds=None):
-        rows.append((name, f"{value:.2f} {unit}".strip(), target or "", "" if holds is None else ("yes" if holds else "NO")))
+        holds = "" if holds is None else ("yes" if holds else "NO")
+        rows.append((name, f"{value:.2f} {unit}".strip(), target or "", holds))
 
     with tempfile.TemporaryDirectory() as work:
         Path(work, ".toneguard.yaml").write_text("{}\n")

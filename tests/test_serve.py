@@ -397,7 +397,8 @@ def test_the_readme_gives_the_exact_errors(client):
 
 def test_allowed_origins_are_read_from_the_config(cli, workdir):
     """(A malformed one is a bad-input case in test_bad_input.py.)"""
-    (workdir / ".toneguard.yaml").write_text("serve: {allow-origins: [moz-extension://4b1e, 'http://127.0.0.1:3000']}\n")
+    (workdir / ".toneguard.yaml").write_text(
+        "serve: {allow-origins: [moz-extension://4b1e, 'http://127.0.0.1:3000']}\n")
     (workdir / "a.txt").write_text(BITTER)
     assert cli("check", "a.txt").code == 1
     from toneguard.config import settings_for

@@ -58,7 +58,8 @@ def test_a_bitter_draft_is_marked_explained_rewritten_and_copied(browser, served
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     finding = page.locator("#list li.open")
     finding.wait_for()
-    assert "bitter" in finding.inner_text() and finding.get_by_role("button").first.get_attribute("aria-expanded") == "true"
+    assert "bitter" in finding.inner_text()
+    assert finding.get_by_role("button").first.get_attribute("aria-expanded") == "true"
     shot = Path(os.environ.get("TONEGUARD_SCREENSHOT") or tmp_path / "page.png")
     page.screenshot(path=str(shot))
     assert shot.stat().st_size > 10_000

@@ -82,7 +82,8 @@ class Server:
                 if not retry:
                     self._give_up(f"closed the connection ({problem})")
             except (OSError, http.client.HTTPException) as problem:
-                self._give_up(f"is not reachable ({getattr(problem, 'strerror', None) or problem or type(problem).__name__})")
+                why = getattr(problem, "strerror", None) or problem or type(problem).__name__
+                self._give_up(f"is not reachable ({why})")
 
     def _give_up(self, why: str):
         self.down = True
