@@ -16,18 +16,21 @@ TIMEOUT = 30  # seconds for any one answer; the first lint loads the model
 
 
 class Client:
-    def __init__(self, root: Path, encodings: list[str] | None = None, cwd: Path | None = None):
+    def __init__(self, root: Path, encodings: list[str] | None = None, cwd: Path | None = None,
+                 env: dict[str, str] | None = None, initialization_options=None, capabilities: dict | None = None):
         self.root = root
         self.stderr = open((cwd or root) / "server.log", "w+b")
-        self.process = subprocess.Popen([sys.executable, "-m", "toneguard", "lsp"], cwd=cwd or root,
+        self.process = subprocess.Popen([sys.executable, "-m", "toneguard", "lsp"], cwd=cwd or root, env=env,
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr)
         self.incoming: queue.Queue = queue.Queue()
+        self.writing = threading.Lock()
         self.inbox: list[dict] = []  # notifications read while waiting for something else
         self.ids = itertools.count(1)
         threading.Thread(target=self._read, daemon=True).start()
         general = {"positionEncodings": encodings} if encodings else {}
         self.initialized = self.request("initialize", {
-            "processId": None, "rootUri": root.as_uri(), "capabilities": {"general": general}})
+            "processId": None, "rootUri": root.as_uri(), "capabilities": {"general": general, **(capabilities or {})},
+            **({"initializationOptions": initialization_options} if initialization_options is not None else {})})
         self.notify("initialized", {})
 
     def _read(self):
@@ -43,24 +46,41 @@ class Client:
                 name, _, value = line.decode("ascii").partition(":")
                 if name.lower() == "content-length":
                     length = int(value)
-            self.incoming.put(json.loads(stream.read(length)))
+            message = json.loads(stream.read(length))
+            if "method" in message and "id" in message:  # the server asks (registerCapability): say yes
+                self.send({"id": message["id"], "result": None})
+            self.incoming.put(message)
 
     def send(self, *messages: dict):
         """Write the messages in one go, so the server reads them as fast as it can."""
+        data = b""
         for message in messages:
             body = json.dumps({"jsonrpc": "2.0", **message}).encode("utf-8")
-            self.process.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
-        self.process.stdin.flush()
+            data += b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+        self.send_raw(data)
+
+    def send_raw(self, data: bytes):
+        """Bytes as they are, framing and all: for testing what the server does with bad input."""
+        with self.writing:  # the reader thread answers the server's requests
+            self.process.stdin.write(data)
+            self.process.stdin.flush()
 
     def notify(self, method: str, params):
         self.send({"method": method, "params": params})
 
     def request(self, method: str, params):
-        ident = next(self.ids)
-        self.send({"id": ident, "method": method, "params": params})
-        answer = self.wait(lambda m: m.get("id") == ident and "method" not in m)
+        answer = self.call(method, params)
         assert "error" not in answer, answer
         return answer["result"]
+
+    def call(self, method: str, params) -> dict:
+        """The whole answer to a request: its result or its error."""
+        ident = next(self.ids)
+        self.send({"id": ident, "method": method, "params": params})
+        return self.answer(ident)
+
+    def answer(self, ident) -> dict:
+        return self.wait(lambda m: "id" in m and m["id"] == ident and "method" not in m)
 
     def wait(self, wanted, timeout: float = TIMEOUT) -> dict:
         for index, message in enumerate(self.inbox):

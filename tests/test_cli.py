@@ -1,7 +1,9 @@
 """The command line as a user meets it: acceptance cases, exit codes, errors, output formats."""
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
 from pathlib import Path
 
@@ -138,11 +140,40 @@ def test_rules_lists_the_catalog(cli):
 def test_explain_tells_a_rules_story(cli):
     run = cli("explain", "broad-feedback-question")
     assert run.code == 0
-    for part in ("What it flags:", "Why it matters:", "seed article 002", "Fires on:",
-                 "Stays quiet on:", "Suggested rewrites:"):
+    for part in ("What it flags:", "Why it matters:", "Fires on:", "Stays quiet on:", "Suggested rewrites:"):
         assert part in run.out
+    # Its sources (002 and 003) by title and publisher, and the address where one is known.
+    sources = run.out.split("Where the advice comes from:\n")[1].split("\n\n")[0]
+    assert "“A 3-Step Plan for Turning a Job Rejection Into an Opportunity”, The Muse — “" in " ".join(sources.split())
+    assert "So You Received a Rejection Letter....Now What?" in sources and "article 00" not in sources
+    run = cli("explain", "bitterness")
+    assert "\n  https://www.askamanager.org/2013/01/how-to-respond-to-job-rejection-and-even-make-it-work-for-you.html\n" in run.out
 
 
 def test_explain_unknown_rule(cli):
     run = cli("explain", "rudeness")
     assert run.code == 2 and run.err.strip() == "toneguard: unknown rule 'rudeness' (see `toneguard rules`)"
+
+
+def test_an_unreadable_folder_is_reported_not_skipped(cli, workdir, monkeypatch):
+    (workdir / "letters" / "locked").mkdir(parents=True)
+    (workdir / "letters" / "a.txt").write_text(
+        "Hi Priya,\n\nThank you for the tour of the lab. Please keep me in mind.\n\nJane\n")
+    locked = workdir / "letters" / "locked"
+    (locked / "bitter.txt").write_text("Hi Priya,\n\nThanks for nothing.\n")
+    if os.geteuid() == 0:  # chmod does not lock root out: give the answer anyone else gets
+        scandir = os.scandir
+
+        def denied(path="."):
+            if os.path.abspath(path) == str(locked):
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
+            return scandir(path)
+
+        monkeypatch.setattr(os, "scandir", denied)
+    locked.chmod(0)
+    try:
+        run = cli("check", "letters")
+    finally:
+        locked.chmod(0o755)
+    assert (run.code, run.err) == (2, f"toneguard: {Path('letters/locked')}: cannot read folder: Permission denied\n")
+    assert run.out.splitlines()[-1] == "No problems in 1 draft; 1 could not be read."

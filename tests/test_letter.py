@@ -30,7 +30,7 @@ def test_front_matter_sets_stage_recipients_and_settings():
 
 
 @pytest.mark.parametrize("text, problem", [
-    ("---\nstage: a: b\n---\nHi", "malformed front matter (line 2): mapping values are not allowed here"),
+    ("---\nstage: a: b\n---\nHi", "malformed front matter (line 2): mapping values are not allowed in this context"),
     ("---\nstage: first-reply\nHi there\n", "malformed front matter: no closing '---' line"),
     ("---\n- a list\n---\nHi", "malformed front matter: expected 'key: value' lines"),
     ("---\nstage: later\n---\nHi", "front matter: unknown stage 'later'"),
@@ -106,12 +106,13 @@ def test_crlf_offsets_and_columns():
     assert text[bitter.start:bitter.end] == bitter.text == "Thanks for nothing."
 
 
-def test_suppression_comments_in_markdown():
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_suppression_comments_in_markdown(newline):
     text = ("Hi Priya,\n\n<!-- toneguard-disable-next-line bitterness -->\nThanks for nothing.\n"
             "Thanks for nothing again.\n\n<!-- toneguard-disable raw-emotion -->\nI was devastated!!\n"
             "<!-- toneguard-enable raw-emotion -->\nI was devastated.\n\n"
             "Thank you for the tour of the lab. Please keep me in mind for future openings.\n\nJane\n")
-    report = lint(text, path="a.md")
+    report = lint(text.replace("\n", newline), path="a.md")
     lines = sorted((v.rule, v.line) for v in report.violations)
     assert lines == [("bitterness", 5), ("raw-emotion", 10)]
 
@@ -156,6 +157,12 @@ def test_multipart_prefers_the_plain_part():
     assert text[letter.offsets[0]:].startswith("Hi Priya,")
 
 
+def test_an_rfc_2231_boundary_is_decoded():
+    text = _eml("--B\nContent-Type: text/plain\n\nHi Priya,\n\nThank you.\n--B--\n",
+                "Content-Type: multipart/mixed; boundary*=utf-8''B\n")
+    assert read_letter(text, "a.eml").body.strip() == "Hi Priya,\n\nThank you."
+
+
 @pytest.mark.parametrize("text, problem", [
     ("Hi Priya, thanks.\n", "malformed e-mail: it does not start with a header line"),
     (_eml("x", 'Content-Type: multipart/mixed; boundary="B"\n'), "malformed e-mail: multipart boundary 'B' not found"),
@@ -168,3 +175,27 @@ def test_malformed_email(text, problem):
     with pytest.raises(ToneguardError) as error:
         read_letter(text, "a.eml")
     assert str(error.value) == f"a.eml: {problem}"
+
+
+def test_a_misspelt_rule_in_a_suppression_comment_is_reported():
+    text = ("Hi Priya,\n\n<!-- toneguard-disable-next-line bitternes, raw-emotion -->\nThanks for nothing!!\n\n"
+            "<!-- toneguard-disable Pleading -->\nThank you for the tour of the lab. Please keep me in mind.\n"
+            "<!-- toneguard-enable plead -->\n\nJane\n")
+    report = lint(text, path="a.md")
+    found = [(v.rule, v.severity, v.line, v.text, [s.text for s in v.suggestions]) for v in report.violations]
+    assert found == [
+        ("unknown-rule", "error", 3, "bitternes", ["bitterness"]),
+        ("bitterness", "error", 4, "Thanks for nothing!!", found[1][4]),  # the typo silenced nothing
+        ("unknown-rule", "error", 8, "plead", ["pleading"]),
+    ]
+    typo = report.violations[0]
+    assert text[typo.start:typo.end] == "bitternes" and (typo.column, typo.end_column) == (34, 43)
+    assert typo.message.endswith("silences nothing by that name. ('bitternes': see `toneguard rules`)")
+
+
+@pytest.mark.parametrize("key", ["select", "ignore"])
+def test_front_matter_rule_ids_are_checked_like_configs(key):
+    text = f"---\ntoneguard:\n  {key}: [raw-emotion, bitternes]\n---\nHi Priya,\n\nThanks for nothing.\n"
+    with pytest.raises(ToneguardError) as error:
+        lint(text, path="a.md")
+    assert str(error.value) == f"a.md: front matter: toneguard.{key}: unknown rule 'bitternes' (see `toneguard rules`)"

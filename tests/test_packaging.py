@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from toneguard.articles import ARTICLES
 from toneguard.engine import cached_rules
 
 from conftest import CORPUS, REPO
@@ -46,3 +47,27 @@ def test_readme_quick_start_output_is_what_a_run_prints():
     result = subprocess.run([_script(), "check", "corpus/examples/seed-000-sample.txt"], cwd=REPO,
                             capture_output=True, text=True, timeout=120, env={**os.environ, "NO_COLOR": "1"})
     assert (result.returncode, result.stdout) == (1, shown)
+
+
+def test_every_cited_article_is_in_the_table_and_the_readme_lists_it_as_it_is():
+    cited = {article for rule in cached_rules(()).values() for article, _ in rule.sources}
+    assert cited <= set(ARTICLES)
+    readme = (REPO / "README.md").read_text()
+    rows = re.findall(r"^\| (\d{3}) \| (?:\[(.+?)\]\((\S+)\)|([^|]+?)) \| (.+?) \|$", readme, re.M)
+    listed = {number: (linked or plain, publisher, url) for number, linked, url, plain, publisher in rows}
+    assert listed == {number: (a.title, a.publisher, a.url) for number, a in ARTICLES.items()}
+
+
+def test_one_version_and_every_documented_tag_is_its_tag():
+    """A release bumps pyproject and toneguard.__version__ together, and the README's
+    `rev:` and `@v...` name that version's tag (see the README's Releasing section)."""
+    import toneguard
+
+    version = re.search(r'^version = "(.+)"$', (REPO / "pyproject.toml").read_text(), re.M).group(1)
+    assert toneguard.__version__ == version
+    readme = (REPO / "README.md").read_text()
+    releasing = readme.split("### Releasing\n")[1].split("\n#")[0]
+    for step in ("`pyproject.toml`", "`toneguard/__init__.py`", "git tag -a vX.Y.Z"):
+        assert step in releasing
+    tags = re.findall(r"^\s*rev: (\S+)$", readme, re.M) + re.findall(r"toneguard@(v[\w.]+)", readme)
+    assert len(tags) >= 2 and set(tags) == {f"v{version}"}, tags

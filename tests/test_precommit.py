@@ -6,7 +6,11 @@ The `.pre-commit-config.yaml` snippets are read out of the README's pre-commit
 section, so the documentation cannot drift from what these tests run.
 
 The snapshot copies the working tree as it is now, committed or not, into a new git
-repository under the test's temporary folder; nothing here runs git in the checkout.
+repository under the test's temporary folder, tagged with the `rev:` the README shows (the
+tag of the current version); nothing here runs git in the checkout. So these tests prove
+the documented hook works from a checkout at that tag, not that the tag is published: the
+README's Releasing section says how it is, and test_packaging checks the README names the
+current version's tag.
 One PRE_COMMIT_HOME is shared by the module, so the environment is built once per run.
 """
 from __future__ import annotations
@@ -22,13 +26,15 @@ from pathlib import Path
 import pytest
 import yaml
 
+import toneguard
+
 from conftest import CORPUS, REPO
 
 PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
 CLEAN_LETTER = (CORPUS / "examples" / "seed-000-filled.txt").read_text(encoding="utf-8")
 BITTER_LETTER = "Hi Priya,\n\nThanks for nothing.\n"
 PUBLIC_URL = "https://github.com/toneguard/toneguard"
-RELEASE = "v0.1.0"
+RELEASE = f"v{toneguard.__version__}"  # the tag the README's snippet names (checked in test_packaging)
 # The first build pip-installs spaCy and the model: minutes on a slow connection.
 BUILD_TIMEOUT = 900
 RUN_TIMEOUT = 300
@@ -143,7 +149,7 @@ class Sandbox:
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory, request) -> Sandbox:
-    """A snapshot of this checkout as a git repository tagged v0.1.0, and the hook's
+    """A snapshot of this checkout as a git repository tagged RELEASE, and the hook's
     environment built from it once, in a PRE_COMMIT_HOME shared by this module."""
     if shutil.which("git") is None:
         pytest.skip("git is not installed")

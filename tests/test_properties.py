@@ -4,7 +4,7 @@ the spans it edits."""
 from __future__ import annotations
 
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from toneguard.config import Settings
@@ -56,8 +56,13 @@ def check_positions(text, report):
             assert 0 <= s.start <= s.end <= len(text)
 
 
+LONE_SURROGATES = "Hi Priya,\n\nThanks for nothing \udfff. I REALLY\ud800 wanted this!!\n"  # an editor can send these
+
+
 @HYPOTHESIS
 @given(drafts(), PATHS)
+@example("\ud800", "draft.txt")
+@example(LONE_SURROGATES, "draft.md")
 def test_lint_text_never_raises_and_positions_point_into_the_text(text, path):
     try:
         report = lint_text(text, path=path, settings=SETTINGS)
@@ -70,6 +75,7 @@ def test_lint_text_never_raises_and_positions_point_into_the_text(text, path):
 
 @HYPOTHESIS
 @given(drafts(), st.sampled_from(["draft.txt", "draft.md"]))
+@example(LONE_SURROGATES, "draft.txt")
 def test_fix_only_changes_the_spans_it_edits(text, path):
     try:
         report = lint_text(text, path=path, settings=SETTINGS)
@@ -103,3 +109,11 @@ def test_huge_lines_are_linted(length, unit):
     except ToneguardError:
         return
     check_positions(text, report)
+
+
+def test_lone_surrogates_are_linted_where_they_stand():
+    """The parser sees U+FFFD in their place, one for one, so every offset still holds."""
+    report = lint_text(LONE_SURROGATES, path="draft.txt", settings=SETTINGS)
+    check_positions(LONE_SURROGATES, report)
+    found = {(v.rule, v.text) for v in report.violations}
+    assert {("bitterness", "Thanks for nothing \udfff."), ("raw-emotion", "REALLY"), ("raw-emotion", "!!")} <= found

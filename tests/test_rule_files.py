@@ -1,11 +1,16 @@
 """Rule files are data, validated at load: every mistake is one line naming file, rule and key."""
 from __future__ import annotations
 
+import re
 import textwrap
+import time
 
 import pytest
+import yaml
 
 from conftest import RULE_TEMPLATE as GOOD
+from toneguard.errors import ToneguardError
+from toneguard.rules import parse_rule
 
 
 
@@ -59,3 +64,35 @@ def test_builtin_patterns_pass_spacys_own_validation():
                 tokens.add(f"{rule.id}/{index}", [pattern])
             for index, pattern in enumerate(block.get("dependencies", ())):
                 dependencies.add(f"{rule.id}/{index}", [pattern])
+
+
+SLOW_ON = "a" * 2_000  # the longest word a draft may hold
+
+
+@pytest.mark.parametrize("regex, refused", [
+    ("a*a*a*a*a*a*a*a*c", True),  # polynomial: every way of sharing the a's is tried
+    ("a*a*c", True),
+    (r"\w+\w+x", True),
+    ("(?i)A*a*c", True),
+    ("a?" * 15 + "c", True),  # 2**15 ways
+    ("(a+)+$", True),  # exponential
+    (r"^\w+s?$", False),
+    (r"\d+-\d+", False),  # the dash parts the repeats
+    (r"^\w+@\w+\.\w+$", False),
+    (r".*ing$", False),
+    (r".*foo.*", False),  # the last repeat never gives anything back
+    (r"^(mr|ms|mrs)\.?$", False),
+    (r"^[A-Z]{2,}$", False),
+])
+def test_regexes_that_backtrack_badly_are_refused_and_others_kept(regex, refused):
+    data = yaml.safe_load(GOOD.format(id="house-style").replace(
+        "phrases: [synergy]", "patterns: [[{TEXT: {REGEX: '" + regex.replace("'", "''") + "'}}]]"))
+    if refused:
+        with pytest.raises(ToneguardError, match="time"):
+            parse_rule(data, "house-style.yaml")
+    else:
+        parse_rule(data, "house-style.yaml")
+        started = time.monotonic()
+        for word in (SLOW_ON, SLOW_ON + "!", "a b " * 500):
+            re.search(regex, word)
+        assert time.monotonic() - started < 1  # what is kept is quick on the worst words

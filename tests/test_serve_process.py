@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS, lint
+from conftest import CORPUS, REPO, lint
 from test_serve import readme_errors
 
 pytestmark = pytest.mark.slow
@@ -187,6 +187,27 @@ examples:
 """
 
 
+def test_the_tone_model_flag_reaches_the_server(tmp_path):
+    """A rule that every sentence's tone scores silence: it fires only with the tone model off
+    (with it on, the run either finds nothing or, when the model is not installed, says so)."""
+    (tmp_path / "house").mkdir()
+    (tmp_path / "house" / "synergy.yaml").write_text(
+        RULE.replace("suggest:", "exceptions:\n  model: {label: thanks, below: 1}\nsuggest:"))
+    (tmp_path / ".toneguard.yaml").write_text("rule-dirs: [house]\n")
+    (tmp_path / "a.txt").write_text("Hi Priya,\n\nThank you for the tour. Great synergy!\n")
+    server = Server(["--no-tone-model"], cwd=tmp_path)
+    try:
+        runs = {}
+        for flag in ("--no-tone-model", "--tone-model"):
+            runs[flag] = local = toneguard("check", flag, "a.txt", cwd=tmp_path)
+            assert toneguard("check", flag, "a.txt", "--server", server.url, cwd=tmp_path) == local, flag
+            assert toneguard("fix", "--diff", flag, "a.txt", "--server", server.url, cwd=tmp_path) == \
+                toneguard("fix", "--diff", flag, "a.txt", cwd=tmp_path), flag
+    finally:
+        server.stop()
+    assert "synergy" in runs["--no-tone-model"][1] and "synergy" not in runs["--tone-model"][1]
+
+
 def test_the_client_path_never_loads_spacy(server, folder):
     probe = (
         "import sys\n"
@@ -223,6 +244,9 @@ def test_a_port_in_use_is_one_line_and_exit_2(server, folder):
     assert code == 2 and out == ""
     assert err == (f"toneguard: cannot listen on 127.0.0.1:{server.address[1]}: Address already in use "
                    "(is toneguard serve or a LanguageTool server already running?)\n")
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    bad_input = readme.split("\n## Bad input: exact one-line errors\n", 1)[1].split("\n## ", 1)[0]
+    assert f"| `{err.strip().replace(str(server.address[1]), '8081')}` |" in bad_input  # its row, on the default port
 
 
 def test_a_foreign_host_and_origin_are_refused_on_the_wire(server):

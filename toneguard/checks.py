@@ -8,10 +8,11 @@ from a parsed Doc to Spans. Installed packages add their own through the
 from __future__ import annotations
 
 import functools
-from importlib.metadata import entry_points
 from typing import Callable, Iterable, Iterator
 
 from spacy.tokens import Doc, Span
+
+from . import plugins
 
 CheckFactory = Callable[..., Callable[[Doc], Iterable[Span]]]
 BUILTIN: dict[str, CheckFactory] = {}
@@ -26,10 +27,7 @@ def check(name: str):
 
 def available_checks() -> dict[str, CheckFactory]:
     """Built-in checks plus those of installed plugins; a new dict each time, no shared state."""
-    checks = dict(BUILTIN)
-    for entry in entry_points(group="toneguard.checks"):
-        checks.setdefault(entry.name, entry.load())
-    return checks
+    return {**plugins.load("toneguard.checks"), **BUILTIN}
 
 
 # Capitalised words that are usually acronyms rather than shouting.

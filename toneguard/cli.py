@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import textwrap
 
@@ -24,7 +25,9 @@ SETTINGS_OPTIONS = [
     click.option("--stage", type=STAGE_CHOICE, help="Where the letter stands (overrides front matter and config)."),
     click.option("--select", metavar="IDS", help="Only these rules (comma-separated ids)."),
     click.option("--ignore", metavar="IDS", help="Skip these rules (comma-separated ids)."),
-    click.option("--model", metavar="NAME", help="An installed spaCy pipeline to use."),
+    click.option("--model", metavar="NAME", help="An installed spaCy pipeline, or a pipeline folder, to use."),
+    click.option("--tone-model/--no-tone-model", default=None,
+                 help="Let the trained tone model judge the tone rules (default: on)."),
     click.option("--config", "config_path", type=click.Path(dir_okay=False),
                  help="Use this config file instead of searching for one."),
     click.option("--isolated", is_flag=True, help="Ignore all config files."),
@@ -55,10 +58,10 @@ def lint_options(command):
     ])
 
 
-def _overrides(select, ignore, model):
+def _overrides(select, ignore, model, tone_model=None):
     from .config import Settings
 
-    return Settings(select=_ids(select), ignore=_ids(ignore) or (), model=model)
+    return Settings(select=_ids(select), ignore=_ids(ignore) or (), model=model, tone_model=tone_model)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -76,13 +79,13 @@ def cli():
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: on a terminal).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Processes for big runs (default: one per core from 128 drafts up).")
-def check(paths, stage, select, ignore, model, config_path, isolated, stdin_filename, server,
+def check(paths, stage, select, ignore, model, tone_model, config_path, isolated, stdin_filename, server,
           output_format, fail_on, color, jobs):
     """Lint drafts: files, folders (searched for .txt, .md, .eml) or - for stdin.
 
     Exit status: 0 clean, 1 findings at or above --fail-on, 2 bad input or config.
     """
-    from .formats import Output, available_formats, find_format
+    from .formats import Output, available_formats
 
     if server:  # a running `toneguard serve` lints; this process never loads spaCy
         from functools import partial
@@ -93,20 +96,19 @@ def check(paths, stage, select, ignore, model, config_path, isolated, stdin_file
     else:
         from .engine import lint_paths
 
-    emit = find_format(output_format)
-    if emit is None:
-        raise click.BadParameter(f"unknown format {output_format!r} (use {', '.join(available_formats())})",
+    formats = available_formats()
+    if output_format not in formats:
+        raise click.BadParameter(f"unknown format {output_format!r} (use {', '.join(formats)})",
                                  param_hint="'--format'")
     output = Output(stream=sys.stdout, color=_use_color(color),
                     errors=sys.stderr)
     if output_format == "sarif":
-        output.rules = _rules()
-    reports = lint_paths(paths, stage=stage, overrides=_overrides(select, ignore, model),
+        output.rules = _rules(tolerant=True)
+    reports = lint_paths(paths, stage=stage, overrides=_overrides(select, ignore, model, tone_model),
                          config=config_path, isolated=isolated, stdin_name=stdin_filename, jobs=jobs)
     reports = _with_progress(reports, paths)
-    threshold = fail_on or _configured_fail_on(paths, config_path, isolated)
     failing = []
-    emit(_watch(reports, threshold, failing), output)
+    formats[output_format](_watch(reports, fail_on, failing), output)
     if output.tally.errors:
         sys.exit(ExitCode.ERROR)
     sys.exit(ExitCode.FINDINGS if failing else ExitCode.OK)
@@ -122,27 +124,23 @@ def _with_progress(reports, paths):
     # pre-commit runs hooks in a pty at a terminal, then prints what they wrote: a bar there is noise.
     if not many or not sys.stderr.isatty() or os.environ.get("CI") or os.environ.get("PRE_COMMIT"):
         return reports
+    from .formats import printable
+
     held = []
     with click.progressbar(reports, label="Linting", file=sys.stderr, show_pos=True,
-                           item_show_func=lambda r: r.path if r else None) as bar:
+                           item_show_func=lambda r: printable(r.path) if r else None) as bar:
         for report in bar:
             held.append(report)
     return held
 
 
-def _watch(reports, threshold, failing):
-    """Pass reports through, noting those with findings at or above the threshold."""
+def _watch(reports, fail_on, failing):
+    """Pass reports through, noting those with findings at or above the threshold: the
+    --fail-on flag, else the `fail-on` of the config that applied to the draft."""
     for report in reports:
-        if report.at_or_above(threshold):
+        if report.at_or_above(fail_on or report.fail_on or "warning"):
             failing.append(report.path)
         yield report
-
-
-def _configured_fail_on(paths, config_path, isolated) -> str:
-    from .config import settings_for
-
-    first = next((p for p in paths), "-")
-    return settings_for(first if os.path.exists(first) else "-", config_path, isolated).fail_on or "warning"
 
 
 def _use_color(flag: bool | None) -> bool:
@@ -153,29 +151,42 @@ def _use_color(flag: bool | None) -> bool:
     return sys.stdout.isatty()
 
 
-def _rules():
-    from .config import settings_for
+def _rules(tolerant: bool = False):
+    """The rules of the current folder's config; `tolerant`: the built-in ones if that config
+    is broken (the drafts under it report the error)."""
+    from .config import Settings, settings_for
     from .rules import load_rules
 
-    return load_rules(settings_for("-").rule_dirs)
+    try:
+        return load_rules(settings_for("-").rule_dirs)
+    except ToneguardError:
+        if not tolerant:
+            raise
+        return load_rules(Settings().rule_dirs)
 
 
 @cli.command()
 @lint_options
 @click.option("--diff", is_flag=True, help="Print what would change as a unified diff; write nothing.")
 @click.option("--quiet", "-q", is_flag=True, help="Report nothing but errors.")
-def fix(paths, stage, select, ignore, model, config_path, isolated, stdin_filename, server, diff, quiet):
+@click.option("--force", is_flag=True, help="Fix read-only files too.")
+def fix(paths, stage, select, ignore, model, tone_model, config_path, isolated, stdin_filename, server, diff, quiet,
+        force):
     """Apply the suggestions marked safe, in place (atomically) or, for -, to stdout.
 
-    Other findings are listed, not applied. With -, the whole text is printed, fixed
-    or (on an error) as it came in. Exit status: 0 done (with --diff: 0 when nothing
-    would change, 1 when something would), 2 bad input or config.
+    Other findings are listed, not applied. With - (alone: not with files), the whole
+    text is printed, fixed or (on an error) as it came in. Exit status: 0 done (with
+    --diff: 0 when nothing would change, 1 when something would), 2 bad input or config.
     """
     import difflib
 
     from .fixing import fix_paths, fix_text
-    from .formats import Output, emit_text
+    from .formats import Output, emit_text, printable
+    from .sources import STDIN
 
+    if STDIN in paths and len(paths) > 1:
+        raise ToneguardError("fix: '-' cannot be mixed with other paths (standard input is fixed to standard "
+                             "output, files in place); fix them in separate runs")
     if server:  # a running `toneguard serve` fixes; this process never loads spaCy
         from .client import Server
 
@@ -183,8 +194,9 @@ def fix(paths, stage, select, ignore, model, config_path, isolated, stdin_filena
     else:
         fixer = fix_text
     filter_mode = list(paths) == ["-"] and not diff
-    results = fix_paths(list(paths), write=not diff, stage=stage, overrides=_overrides(select, ignore, model),
-                        config=config_path, isolated=isolated, stdin_name=stdin_filename, fixer=fixer)
+    results = fix_paths(list(paths), write=not diff, stage=stage,
+                        overrides=_overrides(select, ignore, model, tone_model),
+                        config=config_path, isolated=isolated, stdin_name=stdin_filename, fixer=fixer, force=force)
     # As a filter the text is the output; everything else goes to stderr.
     notes = sys.stderr if filter_mode else sys.stdout
     output = Output(stream=notes, color=_use_color(None) and notes is sys.stdout, errors=sys.stderr)
@@ -193,10 +205,12 @@ def fix(paths, stage, select, ignore, model, config_path, isolated, stdin_filena
     for result in results:
         if filter_mode:
             sys.stdout.buffer.write(result.output())
+            if not result.changed:  # past the size limit, the rest was never read: it goes through too
+                shutil.copyfileobj(sys.stdin.buffer, sys.stdout.buffer)
             sys.stdout.buffer.flush()
         if result.error:
             errors += 1
-            click.echo(f"toneguard: {result.error}", err=True)
+            click.echo(f"toneguard: {printable(result.error)}", err=True)
             continue
         changed += result.changed
         applied += result.fixed.applied
@@ -229,6 +243,8 @@ def list_rules():
 @click.argument("rule_id")
 def explain(rule_id):
     """Show one rule's story: what it flags, why, where the advice comes from, examples."""
+    from .articles import cite
+
     rules = _rules()
     if rule_id not in rules:
         raise ToneguardError(f"unknown rule '{rule_id}' (see `toneguard rules`)")
@@ -236,13 +252,32 @@ def explain(rule_id):
     wrap = lambda text: textwrap.fill(" ".join(text.split()), 78, initial_indent="  ", subsequent_indent="  ")  # noqa: E731
     lines = [f"{rule.id} ({rule.severity}, {rule.kind})", "", "What it flags:", wrap(rule.message), "",
              "Why it matters:", wrap(rule.why), "", "Where the advice comes from:"]
-    for article, quote in rule.sources:
-        lines.append(f"  seed article {article}" + (f": “{' '.join(quote.split())}”" if quote else ""))
-    lines += ["", "Applies at: " + ", ".join(rule.stages), "", "Fires on:"]
+    lines += [textwrap.fill(cite(article, quote), 78, initial_indent="  ", subsequent_indent="  ",
+                            break_long_words=False, break_on_hyphens=False)  # an address stays whole
+              for article, quote in rule.sources]
+    lines += ["", "Applies at: " + ", ".join(rule.stages)]
+    lines += _tone_model_lines(rule)
+    lines += ["", "Fires on:"]
     lines += [wrap(example.text) for example in rule.fires]
     lines += ["", "Stays quiet on:"] + [wrap(example.text) for example in rule.quiet]
     lines += ["", "Suggested rewrites:"] + [f"  {_describe(suggest)}" for suggest in rule.suggest]
     click.echo("\n".join(lines))
+
+
+def _tone_model_lines(rule) -> list[str]:
+    """How the rule listens to the trained tone model, in words, with the numbers it uses."""
+    conditions = rule.model_conditions
+    if not conditions:
+        return []
+    lines = ["", "Listens to the tone model (trained on labelled letters, see training/CARD.md):"]
+    for block, condition in conditions:
+        label = condition["label"].replace("_", " ")
+        score = f"under {condition['below']:.2f}" if "below" in condition else f"{condition['threshold']:.2f} or more"
+        effect = "is left alone" if block == "exceptions" else "counts too"
+        lines.append(f"  a sentence the model scores {score} as “{label}” {effect}")
+    lines.append(f"  Change how sure it must be with `rules: {{{rule.id}: {{threshold: 0.7}}}}` in the config;")
+    lines.append("  `tone-model: false` (or --no-tone-model) turns the model off and leaves the patterns.")
+    return lines
 
 
 _FIELDS = {"name": "<their name>", "company": "<the company>", "role": "<the role>",
@@ -291,7 +326,7 @@ def serve(host, port, allow_origins, time_limit, **settings_flags):
                                      param_hint="'--allow-origin'")
     flags = settings_flags
     settings = settings_for("-", flags["config_path"], flags["isolated"]).merged(
-        _overrides(flags["select"], flags["ignore"], flags["model"]))
+        _overrides(flags["select"], flags["ignore"], flags["model"], flags["tone_model"]))
     settings = replace(settings, stage=flags["stage"] or settings.stage,
                        allow_origins=settings.allow_origins + allow_origins)
     run(settings, host, port, Limits(seconds=time_limit))
@@ -311,7 +346,9 @@ def main(argv=None):
     try:
         cli.main(args=argv, prog_name="toneguard", standalone_mode=False)
     except ToneguardError as error:
-        click.echo(f"toneguard: {error}", err=True)
+        from .formats import printable
+
+        click.echo(f"toneguard: {printable(str(error))}", err=True)
         sys.exit(ExitCode.ERROR)
     except click.exceptions.Abort:
         click.echo("toneguard: interrupted", err=True)

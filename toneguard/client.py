@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.client
 import json
 import sys
+from dataclasses import replace
 from typing import Iterable, Iterator
 from urllib.parse import urlsplit
 
@@ -29,6 +30,10 @@ class Unavailable(Exception):
 
 class DraftError(ToneguardError):
     """The server found the draft itself unlintable: reported like a local run reports it."""
+
+
+class SettingsError(ToneguardError):
+    """The server found the settings wrong (an unknown rule id, say), as they would be here."""
 
 
 class Server:
@@ -57,7 +62,7 @@ class Server:
         if status == 422:
             raise DraftError(reason)
         if status == 400 and reason:  # the settings are wrong, as they would be here
-            raise ToneguardError(reason)
+            raise SettingsError(reason)
         self._give_up(f"answered {status} ({reason.splitlines()[0] if reason else 'no reason'})")
 
     def _introduce(self):
@@ -92,7 +97,7 @@ class Server:
 
     def lint(self, text: str, path: str, settings: Settings, stage: str | None) -> Report:
         [report] = report_from_document(self.post("/api/check", _fields(text, path, settings, stage)))
-        return report
+        return replace(report, fail_on=settings.fail_on)  # as a local run notes it, for the exit status
 
     def fix(self, text: str, *, path: str, settings: Settings, stage: str | None = None):
         """fixing.fix_text's contract, done by the server (or here, if it cannot)."""
@@ -111,7 +116,7 @@ def _fields(text: str, path: str, settings: Settings, stage: str | None) -> dict
     command line's choices merged in) and the command line's own, for its error messages."""
     config = {"ignore": list(settings.ignore), "rules": settings.rules, "rule-dirs": list(settings.rule_dirs)}
     for key, value in (("select", settings.select), ("stage", settings.stage), ("model", settings.model),
-                       ("fail-on", settings.fail_on)):
+                       ("tone-model", settings.tone_model), ("fail-on", settings.fail_on)):
         if value is not None:
             config[key] = list(value) if isinstance(value, tuple) else value
     flags = settings.flags or Settings()
@@ -138,12 +143,18 @@ def lint_paths(url: str, paths: Iterable[str], *, stage: str | None = None, over
         display = (stdin_name or STDIN) if item == STDIN else item
         try:
             settings = settings_for(stdin_name or STDIN if item == STDIN else item, config, isolated).merged(overrides)
+        except ToneguardError as error:
+            yield Report(display, error=str(error), config_error=True)
+            continue
+        try:
             text = read_source(item, stdin_name).text
         except ToneguardError as error:
             yield Report(display, error=str(error))
             continue
         try:
             yield server.lint(text, display, settings, stage)
+        except SettingsError as error:
+            yield Report(display, error=str(error), config_error=True)
         except DraftError as error:
             yield Report(display, error=str(error))
         except Unavailable:
@@ -151,11 +162,6 @@ def lint_paths(url: str, paths: Iterable[str], *, stage: str | None = None, over
 
 
 def _lint_here(text: str, path: str, settings: Settings, stage: str | None) -> Report:
-    from .engine import Job, lint_jobs
-    from .letter import read_letter
+    from .engine import draft_job, lint_jobs
 
-    try:
-        job = Job(path, settings, letter=read_letter(text, path))
-    except ToneguardError as error:
-        job = Job(path, Settings(), error=str(error))
-    return next(lint_jobs([job], stage))
+    return next(lint_jobs([draft_job(path, settings, lambda: text)], stage))

@@ -6,12 +6,15 @@ select: [bitterness, placeholder]   # default: every rule
 ignore: [raw-emotion]
 stage: first-reply
 model: en_core_web_sm               # any installed spaCy pipeline
+tone-model: true                    # false: the tone rules use their patterns only
 rule-dirs: [house-rules]            # extra rule folders, relative to this file
 fail-on: warning
 rules:
   too-long:
     severity: info
     budgets: {first-reply: {words: 180}}
+  bitterness:
+    threshold: 0.7                  # how sure the tone model must be (0-1)
 serve:                              # `toneguard serve` only
   allow-origins: [chrome-extension://oldceeleldhonbafppcapldpdifcinji]
 ```
@@ -28,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from . import safeyaml
 from .errors import ToneguardError
 from .letter import STAGES
 from .report import SEVERITIES
@@ -36,8 +40,8 @@ if TYPE_CHECKING:  # rules load on demand: `check --server` finds the config wit
     from .rules import Rule
 
 CONFIG_FILES = (".toneguard.yaml", ".toneguard.yml", "pyproject.toml")
-KEYS = ("select", "ignore", "stage", "model", "rule-dirs", "fail-on", "rules", "serve")
-RULE_OPTIONS = ("severity", "budgets")
+KEYS = ("select", "ignore", "stage", "model", "tone-model", "rule-dirs", "fail-on", "rules", "serve")
+RULE_OPTIONS = ("severity", "budgets", "threshold")
 SERVE_OPTIONS = ("allow-origins",)
 ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s?#]+", re.I)  # scheme://host[:port], as browsers send it
 
@@ -48,6 +52,7 @@ class Settings:
     ignore: tuple[str, ...] = ()
     stage: str | None = None
     model: str | None = None
+    tone_model: bool | None = None  # None: on
     rule_dirs: tuple[str, ...] = ()
     fail_on: str | None = None
     rules: dict = field(default_factory=dict, hash=False, compare=False)  # id -> options
@@ -57,7 +62,7 @@ class Settings:
 
     def merged(self, overrides: "Settings") -> "Settings":
         """Settings with every field that `overrides` sets taking precedence (CLI flags win)."""
-        changes = {name: getattr(overrides, name) for name in ("select", "stage", "model", "fail_on")
+        changes = {name: getattr(overrides, name) for name in ("select", "stage", "model", "tone_model", "fail_on")
                    if getattr(overrides, name) is not None}
         if overrides.ignore:
             changes["ignore"] = tuple(dict.fromkeys(self.ignore + overrides.ignore))
@@ -77,23 +82,36 @@ class Settings:
     def severity(self, rule: Rule) -> str:
         return self.rules.get(rule.id, {}).get("severity", rule.severity)
 
+    def threshold(self, rule: Rule) -> float | None:
+        """The configured threshold for the rule's tone-model conditions, if any."""
+        return self.rules.get(rule.id, {}).get("threshold")
+
     def budgets(self, rule: Rule) -> dict:
         overrides = self.rules.get(rule.id, {}).get("budgets", {})
         return {stage: {**rule.budgets.get(stage, {}), **overrides.get(stage, {})}
                 for stage in STAGES if stage in rule.budgets or stage in overrides}
 
     def check_rule_ids(self, rules: dict[str, Rule]) -> None:
-        """Unknown ids are mistakes: report them against the file that named them."""
+        """Unknown ids are mistakes: report them against the flag or the file that named them."""
         for key, ids in (("select", self.select or ()), ("ignore", self.ignore), ("rules", self.rules)):
-            for rule_id in ids:
-                if rule_id not in rules:
-                    flag = self.flags is not None and rule_id in (getattr(self.flags, key) or ())
-                    raise ToneguardError(f"{'--' if flag else ''}{key}: unknown rule '{rule_id}' "
-                                         "(see `toneguard rules`)", None if flag else self.origin)
+            flagged = set(getattr(self.flags, key) or ()) if self.flags is not None else set()
+            check_ids([rule_id for rule_id in ids if rule_id in flagged], rules, f"--{key}", None)
+            check_ids(ids, rules, key, self.origin)
         for rule_id, options in self.rules.items():
             if "budgets" in options and rules[rule_id].kind != "metric":
                 raise ToneguardError(f"rules.{rule_id}: option 'budgets' only applies to length rules",
                                      self.origin)
+            if "threshold" in options and not any("threshold" in c for block, c in rules[rule_id].model_conditions
+                                                       if block == "match"):
+                raise ToneguardError(f"rules.{rule_id}: option 'threshold' only applies to rules that listen to "
+                                     "the tone model (see `toneguard explain`)", self.origin)
+
+
+def check_ids(ids, rules: dict[str, Rule], key: str, where: str | None) -> None:
+    """The one check of rule ids, wherever they are written: config, command line, front matter."""
+    for rule_id in ids:
+        if rule_id not in rules:
+            raise ToneguardError(f"{key}: unknown rule '{rule_id}' (see `toneguard rules`)", where)
 
 
 def _strings(value: Any, key: str, where: str) -> tuple[str, ...]:
@@ -106,7 +124,10 @@ def _strings(value: Any, key: str, where: str) -> tuple[str, ...]:
 
 def parse_settings(data: Any, where: str, base_dir: Path | None = None) -> Settings:
     if not isinstance(data, dict):
-        raise ToneguardError("the configuration must be a mapping of keys", where)
+        from .rules import _KIND_NAMES
+
+        kind = type(data).__name__
+        raise ToneguardError(f"the configuration must be a mapping of keys, not {_KIND_NAMES.get(kind, kind)}", where)
     for key in data:
         if key not in KEYS:
             raise ToneguardError(f"unknown key '{key}' (known keys: {', '.join(KEYS)})", where)
@@ -119,13 +140,16 @@ def parse_settings(data: Any, where: str, base_dir: Path | None = None) -> Setti
     model = data.get("model")
     if model is not None and not isinstance(model, str):
         raise ToneguardError("model: expected the name of an installed spaCy pipeline", where)
+    tone_model = data.get("tone-model")
+    if tone_model is not None and not isinstance(tone_model, bool):
+        raise ToneguardError("tone-model: expected true or false", where)
     dirs = _strings(data.get("rule-dirs", []), "rule-dirs", where)
     if base_dir is not None:
         dirs = tuple(str((base_dir / d).resolve()) for d in dirs)
     return Settings(
         select=_strings(data["select"], "select", where) if "select" in data else None,
         ignore=_strings(data.get("ignore", []), "ignore", where),
-        stage=stage, model=model, rule_dirs=dirs, fail_on=fail_on,
+        stage=stage, model=model, tone_model=tone_model, rule_dirs=dirs, fail_on=fail_on,
         rules=_rule_options(data.get("rules", {}), where),
         allow_origins=_serve_options(data.get("serve", {}), where), origin=where,
     )
@@ -160,6 +184,9 @@ def _rule_options(value: Any, where: str) -> dict:
             if option == "severity" and setting not in SEVERITIES:
                 raise ToneguardError(f"rules.{rule_id}.severity: {setting!r} is not one of "
                                      f"{', '.join(SEVERITIES)}", where)
+            if option == "threshold" and (not isinstance(setting, (int, float)) or isinstance(setting, bool)
+                                          or not 0 <= setting <= 1):
+                raise ToneguardError(f"rules.{rule_id}.threshold: expected a number from 0 to 1", where)
             if option == "budgets":
                 if not isinstance(setting, dict):
                     raise ToneguardError(f"rules.{rule_id}.budgets: expected a mapping of stage to budget", where)
@@ -185,17 +212,23 @@ def load_config(path: str | Path) -> Settings:
     except OSError as error:
         raise ToneguardError(f"cannot read config: {error.strerror or error}", where) from None
     if path.name == "pyproject.toml":
-        data = _toml(raw, where).get("tool", {}).get("toneguard", {})
+        data = _toneguard_table(_toml(raw, where))
         where = f"{where} [tool.toneguard]"
     else:
         try:
-            data = yaml.safe_load(raw) or {}
+            data = safeyaml.load(raw) or {}
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
             if mark:
                 where = f"{where}:{mark.line + 1}:{mark.column + 1}"
             raise ToneguardError(f"invalid YAML: {getattr(error, 'problem', None) or error}", where) from None
     return parse_settings(data, where, path.parent.resolve())
+
+
+def _toneguard_table(document: dict) -> Any:
+    """`tool.toneguard` (whatever it holds), or None when the file has none."""
+    tool = document.get("tool")
+    return tool.get("toneguard") if isinstance(tool, dict) else None
 
 
 def _toml(raw: bytes, where: str) -> dict:
@@ -217,9 +250,15 @@ def find_config(directory: str) -> str | None:
     for folder in (here, *here.parents):
         for name in CONFIG_FILES:
             candidate = folder / name
-            if candidate.is_file() and (name != "pyproject.toml" or b"[tool.toneguard" in candidate.read_bytes()):
+            if candidate.is_file() and (name != "pyproject.toml" or _has_toneguard_table(candidate)):
                 return str(candidate)
     return None
+
+
+def _has_toneguard_table(pyproject: Path) -> bool:
+    """Whether pyproject.toml sets `tool.toneguard` (as a table or, by mistake, as anything else)."""
+    raw = pyproject.read_bytes()
+    return b"toneguard" in raw and _toneguard_table(_toml(raw, str(pyproject))) is not None
 
 
 def settings_for(path: str, explicit: str | None = None, isolated: bool = False) -> Settings:

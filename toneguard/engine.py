@@ -7,22 +7,23 @@ parsed, so memory stays flat however many files there are.
 from __future__ import annotations
 
 import bisect
+import difflib
 import functools
 import os
 import re
 from dataclasses import dataclass, replace
-from typing import Iterable, Iterator, NamedTuple
+from typing import Callable, Iterable, Iterator, NamedTuple
 
 from spacy.tokens import Doc
 
 from .checks import available_checks
-from .config import Settings, settings_for
-from .errors import ToneguardError
+from .config import Settings, check_ids, settings_for
+from .errors import ToneguardError, internal_error
 from .kinds import KINDS, Draft
 from .letter import Letter, read_letter, with_recipients
-from .matching import Matchers
+from .matching import Deadline, Matchers
 from .model import load_pipeline, resolve_model
-from .report import LineIndex, Report, Violation
+from .report import UNKNOWN_RULE, UNKNOWN_RULE_MESSAGE, LineIndex, Report, Suggestion, Violation
 from .rules import Rule, load_rules
 from .sources import STDIN, discover, read_source
 
@@ -30,6 +31,9 @@ BATCH_SIZE = 64  # nlp.pipe's default peaks near 1 GiB on 1,000 drafts; 64 is as
 PARSED_PARAGRAPHS = 512  # kept for reuse: a few letters' worth, a few MiB
 DEFAULT_STAGE = "first-reply"
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r]*\n")
+PIECE = 5_000  # characters parsed at a time at most, near enough: a long letter is 5 KB in all
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]*\s+")
+_SPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class Job:
     settings: Settings
     letter: Letter | None = None
     error: str | None = None
+    config_error: bool = False
 
 
 class Paragraph(NamedTuple):
@@ -48,10 +53,9 @@ class Paragraph(NamedTuple):
 
 
 class Linter:
-    def __init__(self, model: str | None, rule_dirs: tuple[str, ...], entities: bool):
+    def __init__(self, model: str, rule_dirs: tuple[str, ...], entities: bool, tone: bool):
         self.rules = cached_rules(rule_dirs)
-        name = resolve_model(model)
-        self.nlp = load_pipeline(name, () if entities else ("ner",))
+        self.nlp = load_pipeline(model, () if entities else ("ner",), tone)
         self.matchers = Matchers(self.nlp, self.rules.values(), available_checks())
         self.annotators = [r for r in self.rules.values() if r.annotates == "slots"]
         self.parsed: dict[Paragraph, Doc] = {}  # least recently used first
@@ -86,8 +90,8 @@ class Linter:
         starts = [region[0] for region in (letter.signoff, letter.ps) if region]
         if letter.greeting:
             starts.append(letter.content_start)
-        for start, end in zip(cuts, cuts[1:]):
-            if end > start:
+        for paragraph_start, paragraph_end in zip(cuts, cuts[1:]):
+            for start, end in _pieces(body, paragraph_start, paragraph_end):
                 inside = tuple(sorted(offset - start for offset in starts if start < offset < end))
                 yield Paragraph(body[start:end], inside)
 
@@ -104,14 +108,16 @@ class Linter:
 
     def check(self, letter: Letter, doc: Doc, settings: Settings, stage: str | None) -> Report:
         stage = stage or letter.stage or settings.stage or DEFAULT_STAGE
-        matches = self.matchers(doc)
+        deadline = Deadline(letter.path)
+        matches = self.matchers(doc, deadline)
         slots = [span for rule in self.annotators for span in matches.get(f"{rule.id}/match", ())]
         lines = LineIndex(letter.source)
-        draft = Draft(letter, doc, matches, slots, stage, settings.budgets, self.rules)
+        draft = Draft(letter, doc, matches, slots, stage, settings, self.rules)
         violations = []
         for rule in settings.selected(self.rules, letter.settings):
             if stage not in rule.stages:
                 continue
+            deadline.check()
             for finding in KINDS[rule.kind](rule, draft):
                 if _suppressed(letter, rule.id, finding.start):
                     continue
@@ -124,8 +130,41 @@ class Linter:
                     end_line=end_line, end_column=end_column,
                     text=letter.source[finding.start:finding.end], suggestions=finding.suggestions,
                 ))
+        violations += self._unknown_rules(letter, lines)
         violations.sort(key=lambda v: (v.start, v.end, v.rule))
-        return Report(letter.path, tuple(violations), source=letter.source, editable=letter.offsets.is_shift)
+        return Report(letter.path, tuple(violations), fail_on=settings.fail_on, source=letter.source,
+                      editable=letter.offsets.is_shift)
+
+    def _unknown_rules(self, letter: Letter, lines: LineIndex) -> list[Violation]:
+        """Ids in toneguard comments that name no rule: an error, as in config, with the
+        nearest real id as the rewrite."""
+        found = []
+        for rule_id, start, end in letter.named_rules:
+            if rule_id in self.rules:
+                continue
+            (line, column), (end_line, end_column) = lines.position(start), lines.position(end)
+            nearest = difflib.get_close_matches(rule_id, self.rules, n=1)
+            found.append(Violation(
+                rule=UNKNOWN_RULE, severity="error",
+                message=f"{UNKNOWN_RULE_MESSAGE} ('{rule_id}': see `toneguard rules`)",
+                start=start, end=end, line=line, column=column, end_line=end_line, end_column=end_column,
+                text=letter.source[start:end], suggestions=tuple(Suggestion(id_, start, end) for id_ in nearest)))
+        return found
+
+
+def _pieces(body: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """A paragraph, cut after a sentence end (or else a space) every PIECE characters. No
+    letter's paragraph is that long; a run-on text parsed whole would be one sentence of
+    thousands of words, and cut, the pieces it repeats are parsed once."""
+    while end - start > PIECE:
+        cut = (_SENTENCE_END.search(body, start + PIECE, min(end, start + 2 * PIECE))
+               or _SPACE.search(body, start + PIECE, end))
+        if cut is None or cut.end() >= end:
+            break
+        yield start, cut.end()
+        start = cut.end()
+    if end > start:
+        yield start, end
 
 
 def _suppressed(letter: Letter, rule_id: str, offset: int) -> bool:
@@ -138,8 +177,8 @@ def cached_rules(rule_dirs: tuple[str, ...]) -> dict[str, Rule]:
 
 
 @functools.lru_cache(maxsize=4)
-def _linter(model: str | None, rule_dirs: tuple[str, ...], entities: bool) -> Linter:
-    return Linter(model, rule_dirs, entities)
+def _linter(model: str, rule_dirs: tuple[str, ...], entities: bool, tone: bool) -> Linter:
+    return Linter(model, rule_dirs, entities, tone)
 
 
 def linter_for(settings: Settings) -> Linter:
@@ -149,7 +188,15 @@ def linter_for(settings: Settings) -> Linter:
     selected = settings.selected(rules)
     consulted = [rules[other] for rule in selected for other in rule.exceptions.get("rules", ())]
     entities = any(rule.needs_entities for rule in selected + consulted)
-    return _linter(settings.model, settings.rule_dirs, entities)
+    tone = settings.tone_model is not False and any(rule.needs_tone for rule in selected + consulted)
+    return _linter(_model_folder(settings), settings.rule_dirs, entities, tone)
+
+
+def _model_folder(settings: Settings) -> str:
+    """The pipeline the settings name; only --model (or a library caller) can give a folder."""
+    if settings.flags is not None and settings.flags.model is not None:
+        return resolve_model(settings.model, key="--model")
+    return resolve_model(settings.model, settings.origin if settings.model is not None else None)
 
 
 # --- the public flow ---------------------------------------------------------------
@@ -162,10 +209,10 @@ def lint_text(text: str, *, stage: str | None = None, path: str | None = None,
     `recipients` are addresses it goes to besides those its own headers name."""
     name = path or "<text>"
     settings = settings if settings is not None else settings_for(path or STDIN)
-    letter = read_letter(text, name)
+    linter = linter_for(settings)
+    letter = _read_letter(text, name, settings)
     if recipients:
         letter = with_recipients(letter, recipients)
-    linter = linter_for(settings)
     [doc] = linter.parse([letter])
     return linter.check(letter, doc, settings, stage)
 
@@ -174,7 +221,8 @@ def lint_paths(paths: Iterable[str], *, stage: str | None = None, overrides: Set
                config: str | None = None, isolated: bool = False, stdin_name: str | None = None,
                jobs: int | None = None) -> Iterator[Report]:
     """Lint files, folders (recursively) and "-" (stdin), yielding one Report per draft in
-    order. Unreadable drafts come back as Reports with `error` set; the rest still run.
+    order. Drafts that cannot be linted, unreadable or under a broken config, come back as
+    Reports with `error` set (and `config_error` for the latter); the rest still run.
     `jobs` spreads big runs over processes (None: one per core for 128+ drafts)."""
     overrides = overrides or Settings()
     found = list(discover(list(paths)))
@@ -187,14 +235,19 @@ def lint_paths(paths: Iterable[str], *, stage: str | None = None, overrides: Set
     # Load the pipeline before forking so every worker shares it instead of loading its own.
     for item in found:
         if not isinstance(item, ToneguardError):
-            linter_for(settings_for(item, config, isolated).merged(overrides))
+            try:
+                linter_for(settings_for(item, config, isolated).merged(overrides))
+            except ToneguardError:
+                pass  # each draft under these settings reports it
             break
     chunks = [found[i:i + BATCH_SIZE] for i in range(0, len(found), BATCH_SIZE)]
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
-    with context.Pool(workers) as pool:
-        tasks = [(chunk, overrides, config, isolated, stage) for chunk in chunks]
-        for reports in pool.imap(_lint_chunk, tasks):
-            yield from reports
+    holders = context.Array("i", len(chunks), lock=False)  # the pid of the worker linting each chunk
+    with context.Pool(workers, initializer=_start_worker, initargs=(holders,)) as pool:
+        results = [pool.apply_async(_lint_chunk, ((index, chunk, overrides, config, isolated, stage),))
+                   for index, chunk in enumerate(chunks)]
+        for index, (chunk, result) in enumerate(zip(chunks, results)):
+            yield from _chunk_reports(result, chunk, holders, index)
 
 
 def _workers(jobs: int | None, drafts: int) -> int:
@@ -204,11 +257,45 @@ def _workers(jobs: int | None, drafts: int) -> int:
     return min(cores, 8) if drafts >= 2 * BATCH_SIZE else 1
 
 
+_holders = None  # in a worker: where it notes which chunk it is linting
+
+
+def _start_worker(holders) -> None:
+    global _holders
+    _holders = holders
+
+
 def _lint_chunk(task) -> list[Report]:
     """In a worker: lint one chunk; the text of each draft stays behind, only findings travel."""
-    chunk, overrides, config, isolated, stage = task
+    index, chunk, overrides, config, isolated, stage = task
+    _holders[index] = os.getpid()
     jobs = (_job(item, overrides, config, isolated, None) for item in chunk)
     return [replace(report, source="") for report in lint_jobs(jobs, stage)]
+
+
+def _chunk_reports(result, chunk: list, holders, index: int) -> list[Report]:
+    """A chunk's reports; or, when the worker holding it was killed (from outside, or by the
+    out-of-memory killer), an error for each of its drafts: the pool would wait forever."""
+    while not result.ready():
+        result.wait(0.25)
+        holder = holders[index]
+        if holder and not result.ready() and not _alive(holder):
+            result.wait(1.0)  # reports sent just before it died are still on their way
+            if not result.ready():
+                return [Report(item.where or "", error=str(item)) if isinstance(item, ToneguardError) else
+                        Report(item, error=f"{item}: not linted: the process linting it (pid {holder}) was killed, "
+                                           "from outside or for lack of memory") for item in chunk]
+    return result.get()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
 
 
 def _job(item, overrides: Settings, config, isolated, stdin_name) -> Job:
@@ -217,10 +304,32 @@ def _job(item, overrides: Settings, config, isolated, stdin_name) -> Job:
     display = (stdin_name or STDIN) if item == STDIN else item
     try:
         settings = settings_for(stdin_name or STDIN if item == STDIN else item, config, isolated).merged(overrides)
-        source = read_source(item, stdin_name)
-        return Job(display, settings, letter=read_letter(source.text, display))
     except ToneguardError as error:
-        return Job(display, Settings(), error=str(error))
+        return Job(display, Settings(), error=str(error), config_error=True)
+    return draft_job(display, settings, lambda: read_source(item, stdin_name).text)
+
+
+def draft_job(path: str, settings: Settings, read: Callable[[], str]) -> Job:
+    """The Job for a draft whose settings are known; `read` gives its text. A mistake in the
+    rule files, rule ids or model is the config's, one in the text the draft's."""
+    try:
+        linter_for(settings)
+    except ToneguardError as error:
+        return Job(path, Settings(), error=str(error), config_error=True)
+    try:
+        return Job(path, settings, letter=_read_letter(read(), path, settings))
+    except ToneguardError as error:
+        return Job(path, Settings(), error=str(error))
+    except Exception as error:
+        return Job(path, Settings(), error=str(internal_error(error, path)))
+
+
+def _read_letter(text: str, path: str, settings: Settings) -> Letter:
+    """The draft as a Letter, the rule ids in its front matter checked as config's are."""
+    letter = read_letter(text, path)
+    for key, ids in letter.settings.items():
+        check_ids(ids, cached_rules(settings.rule_dirs), f"front matter: toneguard.{key}", path)
+    return letter
 
 
 def lint_jobs(jobs: Iterable[Job], stage: str | None = None) -> Iterator[Report]:
@@ -240,12 +349,28 @@ def _lint_batch(batch: list[Job], stage: str | None) -> Iterator[Report]:
     groups: dict[Linter, list[int]] = {}
     for index, job in enumerate(batch):
         if job.error is not None:
-            reports[index] = Report(job.path, error=job.error)
+            reports[index] = Report(job.path, error=job.error, config_error=job.config_error)
             continue
         groups.setdefault(linter_for(job.settings), []).append(index)
     for linter, indices in groups.items():
         letters = [batch[i].letter for i in indices]
-        for index, letter, doc in zip(indices, letters, linter.parse(letters)):
-            reports[index] = linter.check(letter, doc, batch[index].settings, stage)
+        try:
+            docs = linter.parse(letters)
+        except Exception:  # one draft broke the parser: parse them one at a time to find it
+            docs = [None] * len(letters)
+        for index, letter, doc in zip(indices, letters, docs):
+            reports[index] = _check_one(linter, letter, doc, batch[index].settings, stage)
     for index in range(len(batch)):
         yield reports[index]
+
+
+def _check_one(linter: Linter, letter: Letter, doc: Doc | None, settings: Settings, stage: str | None) -> Report:
+    """One draft's report; whatever goes wrong inside it becomes its error, not the run's."""
+    try:
+        if doc is None:
+            [doc] = linter.parse([letter])
+        return linter.check(letter, doc, settings, stage)
+    except ToneguardError as error:
+        return Report(letter.path, error=str(error))
+    except Exception as error:
+        return Report(letter.path, error=str(internal_error(error, letter.path)))

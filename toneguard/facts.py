@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from spacy.tokens import Doc, Span
 
 from .checks import role_names
+from .offsets import Regions
 
 _HONORIFIC = re.compile(r"\b(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Professor)\b\.?", re.I)
 _SALUTATION = re.compile(
@@ -37,8 +38,10 @@ class Facts:
 
 def find_facts(doc: Doc, greeting: tuple[int, int] | None, content_start: int, slots: list[Span],
                recipient_names: tuple[str, ...] = ()) -> Facts:
+    regions = Regions((slot.start, slot.end) for slot in slots)
+
     def in_slot(span: Span) -> bool:
-        return any(span.start < s.end and span.end > s.start for s in slots)
+        return regions.overlap(span.start, span.end)
 
     return Facts(
         name=_addressee(doc, greeting, in_slot) or next(filter(_is_name, recipient_names), None),

@@ -7,13 +7,18 @@ re-parses anything. Installed packages add formats through the
 from __future__ import annotations
 
 import json
+import os
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, TextIO
+from urllib.parse import quote
 
 import click
 
-from . import __version__
-from .report import Report, Suggestion, Violation
+from . import __version__, plugins
+from .articles import cite
+from .report import UNKNOWN_RULE, UNKNOWN_RULE_MESSAGE, Report, Suggestion, Violation
 
 if TYPE_CHECKING:  # rules load on demand: `check --server` prints without them
     from .rules import Rule
@@ -27,7 +32,8 @@ class Tally:
     """What the run found, for the summary line and the exit code."""
 
     drafts: int = 0
-    errors: int = 0  # drafts that could not be read
+    errors: int = 0  # drafts that could not be linted
+    config_errors: int = 0  # of those, the ones stopped by a broken config rather than the draft
     by_severity: dict = field(default_factory=lambda: {"error": 0, "warning": 0, "info": 0})
     fixable: int = 0
     flagged_drafts: int = 0
@@ -35,6 +41,7 @@ class Tally:
     def count(self, report: Report) -> Report:
         if report.error:
             self.errors += 1
+            self.config_errors += report.config_error
             return report
         self.drafts += 1
         self.flagged_drafts += bool(report.violations)
@@ -51,17 +58,25 @@ class Output:
     rules: dict[str, Rule] = field(default_factory=dict)
     tally: Tally = field(default_factory=Tally)
     errors: TextIO | None = None  # where unreadable drafts are reported (stderr)
+    failed: list[Report] = field(default_factory=list)  # the drafts that could not be linted
+    said: set[str] = field(default_factory=set, repr=False)
 
     def error(self, report: Report) -> None:
-        click.echo(f"toneguard: {report.error}", file=self.errors, color=self.color)
+        """Say it on stderr, once: a broken config stops every draft under it with the same line."""
+        if report.error not in self.said:
+            self.said.add(report.error)
+            click.echo(f"toneguard: {printable(report.error)}", file=self.errors, color=self.color)
+        self.failed.append(report)
 
 
 Emitter = Callable[[Iterable[Report], Output], None]
 
 
 def _counted(reports: Iterable[Report], output: Output) -> Iterable[Report]:
-    """Tally every report and send read errors to stderr; yield the ones that were linted."""
+    """Tally every report and send errors to stderr (and `output.failed`); yield the ones
+    that were linted."""
     for report in reports:
+        report = report.as_shown()
         output.tally.count(report)
         if report.error:
             output.error(report)
@@ -72,6 +87,30 @@ def _counted(reports: Iterable[Report], output: Output) -> Iterable[Report]:
 # --- text -----------------------------------------------------------------------
 
 _COLORS = {"error": "red", "warning": "yellow", "info": "blue"}
+_LINE_BREAKS = re.compile(r"\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
+_UNPRINTABLE = re.compile(r"\r\n|[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """Text from a draft or a file name, safe for a line of its own on a terminal: a line
+    break shows as ⏎ (each finding stays one line, as editors' error formats and `grep`
+    read it), other control characters as \\xNN, so no escape sequence reaches the terminal,
+    and a byte of a file name that is not UTF-8 as \\xNN too."""
+    return _UNPRINTABLE.sub(_shown, text)
+
+
+def _shown(match: re.Match) -> str:
+    char = match.group()
+    if _LINE_BREAKS.fullmatch(char):
+        return "⏎"
+    code = ord(char) - 0xDC00 if "\udc80" <= char <= "\udcff" else ord(char)  # os.fsdecode's escape of a byte
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def unicode_only(text: str) -> str:
+    """Machine output must be valid UTF-8: a file name's bytes that are not UTF-8 (which
+    Python keeps as lone surrogates) become U+FFFD, as in other tools' JSON."""
+    return re.sub(r"[\ud800-\udfff]", "\ufffd", text)
 
 
 def describe(suggestion: Suggestion, violation: Violation) -> str:
@@ -79,7 +118,7 @@ def describe(suggestion: Suggestion, violation: Violation) -> str:
     safe = " [safe fix]" if suggestion.safe else ""
     if suggestion.start == suggestion.end:
         return f"add {suggestion.where or 'here'}: “{suggestion.text.strip()}”{safe}"
-    if not suggestion.text:
+    if not suggestion.text or suggestion.deletes:
         what = suggestion.where or f"“{violation.text}”"
         return f"delete {what}{safe}"
     if suggestion.where:
@@ -94,11 +133,11 @@ def emit_text(reports: Iterable[Report], output: Output) -> None:
     echo = lambda text="": click.echo(text, file=output.stream, color=output.color)  # noqa: E731
     for report in _counted(reports, output):
         for v in report.violations:
-            location = style(f"{report.path}:{v.line}:{v.column}:", bold=True)
+            location = style(f"{printable(report.path)}:{v.line}:{v.column}:", bold=True)
             severity = style(v.severity, fg=_COLORS[v.severity], bold=True)
-            echo(f"{location} {severity} {style(v.rule, dim=True)} {v.message}")
+            echo(f"{location} {severity} {style(v.rule, dim=True)} {printable(v.message)}")
             for suggestion in v.suggestions:
-                echo(f"    {style('→', fg='green')} {describe(suggestion, v)}")
+                echo(f"    {style('→', fg='green')} {printable(describe(suggestion, v))}")
     echo(summary(output.tally))
 
 
@@ -106,15 +145,17 @@ def summary(tally: Tally) -> str:
     counts = tally.by_severity
     problems = sum(counts.values())
     drafts = f"{tally.drafts} draft{'s' if tally.drafts != 1 else ''}"
-    unreadable = f"; {tally.errors} could not be read" if tally.errors else ""
+    unread, config = tally.errors - tally.config_errors, tally.config_errors
+    not_linted = (f"; {unread} could not be read" if unread else "") + (
+        f"; {config} not linted because of a configuration error" if config else "")
     if not problems:
-        return f"No problems in {drafts}{unreadable}."
+        return f"No problems in {drafts}{not_linted}."
     parts = ", ".join(f"{n} {name}{'s' if n != 1 and name != 'info' else ''}"
                       for name, n in (("error", counts["error"]), ("warning", counts["warning"]),
                                       ("info", counts["info"])) if n)
     fixable = f" {tally.fixable} fixable with `toneguard fix`." if tally.fixable else ""
     return (f"Found {problems} problem{'s' if problems != 1 else ''} ({parts}) in "
-            f"{tally.flagged_drafts} of {drafts}{unreadable}.{fixable}")
+            f"{tally.flagged_drafts} of {drafts}{not_linted}.{fixable}")
 
 
 # --- json -------------------------------------------------------------------------
@@ -125,32 +166,39 @@ def violation_json(v: Violation) -> dict:
         "rule": v.rule, "severity": v.severity, "message": v.message,
         "line": v.line, "column": v.column, "end_line": v.end_line, "end_column": v.end_column,
         "start": v.start, "end": v.end, "text": v.text,
-        "suggestions": [{"text": s.text, "start": s.start, "end": s.end, "safe": s.safe, "where": s.where}
-                        for s in v.suggestions],
+        "suggestions": [{"text": s.text, "start": s.start, "end": s.end, "safe": s.safe, "where": s.where,
+                         "deletes": s.deletes} for s in v.suggestions],
     }
 
 
 def report_document(reports: Iterable[Report]) -> dict:
-    """The versioned JSON document for linted drafts: what `--format json` prints and
-    what `toneguard serve` answers on /api/check, made in this one place."""
+    """The versioned JSON document for drafts, as output shows them (those that could not be
+    linted under `errors`): what `--format json` prints and what `toneguard serve` answers on
+    /api/check, made in this one place."""
+    reports = [report.as_shown() for report in reports]
     return {"version": JSON_VERSION,
-            "files": [{"path": r.path, "violations": [violation_json(v) for v in r.violations]} for r in reports]}
+            "files": [{"path": r.path, "violations": [violation_json(v) for v in r.violations]}
+                      for r in reports if not r.error],
+            "errors": [{"path": r.path, "message": r.error} for r in reports if r.error]}
 
 
 def report_from_document(document: dict) -> list[Report]:
-    """The Reports a document describes (a client of `toneguard serve` prints them as a local run would)."""
+    """The Reports a document describes, its errors last (a client of `toneguard serve` prints
+    them as a local run would)."""
     def known(record: dict, kind) -> dict:  # a newer server may add fields
         return {name: record[name] for name in kind.__dataclass_fields__ if name in record}
 
     return [Report(entry["path"], tuple(
         Violation(**{**known(v, Violation), "suggestions": tuple(Suggestion(**known(s, Suggestion))
                                                                  for s in v["suggestions"])})
-        for v in entry["violations"])) for entry in document["files"]]
+        for v in entry["violations"])) for entry in document["files"]] + [
+        Report(entry["path"], error=entry["message"]) for entry in document.get("errors", ())]
 
 
 def emit_json(reports: Iterable[Report], output: Output) -> None:
-    json.dump(report_document(_counted(reports, output)), output.stream, ensure_ascii=False, indent=2)
-    output.stream.write("\n")
+    linted = list(_counted(reports, output))
+    document = report_document(linted + output.failed)
+    output.stream.write(unicode_only(json.dumps(document, ensure_ascii=False, indent=2)) + "\n")
 
 
 # --- github workflow commands ------------------------------------------------------
@@ -165,11 +213,16 @@ def emit_github(reports: Iterable[Report], output: Output) -> None:
     level = {"error": "error", "warning": "warning", "info": "notice"}
     for report in _counted(reports, output):
         for v in report.violations:
+            # GitHub takes columns only for a finding on one line.
+            columns = (("col", v.column), ("endColumn", v.end_column)) if v.line == v.end_line else ()
             props = ",".join(f"{key}={_escape(str(value), True)}" for key, value in (
-                ("file", report.path), ("line", v.line), ("col", v.column),
-                ("endLine", v.end_line), ("endColumn", v.end_column), ("title", f"toneguard {v.rule}")))
+                ("file", report.path), ("line", v.line), *columns[:1], ("endLine", v.end_line), *columns[1:],
+                ("title", f"toneguard {v.rule}")))
             hint = f" Suggestion: {v.suggestions[0].text.strip()}" if v.suggestions and v.suggestions[0].text else ""
-            output.stream.write(f"::{level[v.severity]} {props}::{_escape(v.message + hint)}\n")
+            output.stream.write(unicode_only(f"::{level[v.severity]} {props}::{_escape(v.message + hint)}\n"))
+    for report in output.failed:
+        output.stream.write(unicode_only(
+            f"::error file={_escape(report.path, True)},title=toneguard::{_escape(report.error)}\n"))
 
 
 # --- sarif ---------------------------------------------------------------------------
@@ -177,17 +230,26 @@ def emit_github(reports: Iterable[Report], output: Output) -> None:
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
+def artifact_uri(path: str) -> str:
+    """A path as SARIF wants it, a URI reference (RFC 3986): percent-encoded, with forward
+    slashes, and absolute paths as file:// URIs. Bytes of a name that is not UTF-8 stay exact."""
+    if os.path.isabs(path):
+        return Path(path).as_uri()
+    return quote(os.fsencode(path.replace(os.sep, "/")), safe="/")
+
+
 def emit_sarif(reports: Iterable[Report], output: Output) -> None:
     level = {"error": "error", "warning": "warning", "info": "note"}
     results = []
     for report in _counted(reports, output):
+        uri = artifact_uri(report.path)
         for v in report.violations:
             result = {
                 "ruleId": v.rule,
                 "level": level[v.severity],
                 "message": {"text": v.message},
                 "locations": [{"physicalLocation": {
-                    "artifactLocation": {"uri": report.path.replace("\\", "/")},
+                    "artifactLocation": {"uri": uri},
                     "region": {"startLine": v.line, "startColumn": v.column,
                                "endLine": v.end_line, "endColumn": v.end_column,
                                "charOffset": v.start, "charLength": v.end - v.start,
@@ -198,7 +260,7 @@ def emit_sarif(reports: Iterable[Report], output: Output) -> None:
                 result["fixes"] = [{
                     "description": {"text": describe(s, v)},
                     "artifactChanges": [{
-                        "artifactLocation": {"uri": report.path.replace("\\", "/")},
+                        "artifactLocation": {"uri": uri},
                         "replacements": [{"deletedRegion": {"charOffset": s.start, "charLength": s.end - s.start},
                                           "insertedContent": {"text": s.text}}],
                     }],
@@ -208,35 +270,35 @@ def emit_sarif(reports: Iterable[Report], output: Output) -> None:
         "id": rule.id,
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": rule.message},
-        "help": {"text": rule.why},
+        "help": {"text": "\n".join([rule.why, "", "Sources:"] + [cite(a, q) for a, q in rule.sources])},
         "defaultConfiguration": {"level": level[rule.severity]},
     } for rule in output.rules.values()]
+    rules.append({"id": UNKNOWN_RULE, "shortDescription": {"text": "A toneguard comment names an unknown rule"},
+                  "fullDescription": {"text": UNKNOWN_RULE_MESSAGE},
+                  "help": {"text": "A misspelt id in a suppression comment would silently switch nothing off."},
+                  "defaultConfiguration": {"level": "error"}})
+    notifications = [{
+        "level": "error", "message": {"text": report.error},
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": artifact_uri(report.path)}}}],
+    } for report in output.failed]
     sarif = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
         "runs": [{
             "tool": {"driver": {"name": "toneguard", "version": __version__,
                                 "informationUri": HOMEPAGE, "rules": rules}},
+            "invocations": [{"executionSuccessful": not notifications,
+                             "toolExecutionNotifications": notifications}],
             "columnKind": "unicodeCodePoints",
             "results": results,
         }],
     }
-    json.dump(sarif, output.stream, ensure_ascii=False, indent=2)
-    output.stream.write("\n")
+    output.stream.write(unicode_only(json.dumps(sarif, ensure_ascii=False, indent=2)) + "\n")
 
 
 BUILTIN: dict[str, Emitter] = {"text": emit_text, "json": emit_json, "github": emit_github, "sarif": emit_sarif}
 
 
-def find_format(name: str) -> Emitter | None:
-    """The emitter for a format name; a built-in one is found without scanning installed packages."""
-    return BUILTIN.get(name) or available_formats().get(name)
-
-
 def available_formats() -> dict[str, Emitter]:
-    formats = dict(BUILTIN)
-    from importlib.metadata import entry_points  # slow to import; `check --server` seldom needs it
-
-    for entry in entry_points(group="toneguard.formats"):
-        formats.setdefault(entry.name, entry.load())
-    return formats
+    return {**BUILTIN, **{name: emit for name, emit in plugins.load("toneguard.formats").items()
+                          if name not in BUILTIN}}

@@ -6,6 +6,7 @@ severity, positions and suppression; no kind knows about those.
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from functools import cached_property
 from string import Formatter
@@ -15,8 +16,10 @@ from spacy.tokens import Doc, Span
 
 from .facts import Facts, find_facts
 from .letter import Letter
+from .offsets import Regions
 from .report import Suggestion
 from .rules import Rule, Suggest
+from .tone import sentence_scores
 _CLITICS = {"n't", "'s", "'re", "'ll", "'ve", "'d", "'m"}
 
 
@@ -32,10 +35,11 @@ class Draft:
     """One parsed letter and the questions kinds ask of it, each answered once."""
 
     def __init__(self, letter: Letter, doc: Doc, matches: dict[str, list[Span]], slots: list[Span],
-                 stage: str, budgets: Callable[[Rule], dict], rules: dict[str, Rule]):
+                 stage: str, settings, rules: dict[str, Rule]):
         self.letter, self.doc, self.matches = letter, doc, matches
-        self.slots, self.stage, self.budgets, self.rules = slots, stage, budgets, rules
+        self.slots, self.stage, self.settings, self.rules = slots, stage, settings, rules
         self._hits: dict[str, list[Span]] = {}
+        self._slots = Regions((slot.start, slot.end) for slot in slots)
 
     # --- where things are ---------------------------------------------------
 
@@ -49,11 +53,23 @@ class Draft:
                 result.append(self.doc[words[0].i:words[-1].i + 1])
         return result
 
+    @cached_property
+    def _sentence_starts(self) -> tuple[list[int], list[int]]:
+        """Where each sentence starts, in tokens and in characters, for bisecting."""
+        return [s.start for s in self.sentences], [s.start_char for s in self.sentences]
+
     def sentence_of(self, span: Span) -> Span:
-        for sentence in self.sentences:
-            if sentence.start <= span.start < sentence.end:
-                return sentence
+        index = bisect.bisect_right(self._sentence_starts[0], span.start) - 1
+        if index >= 0 and span.start < self.sentences[index].end:
+            return self.sentences[index]
         return span
+
+    def sentence_at(self, offset: int) -> Span | None:
+        """The sentence holding the body offset, if one does."""
+        index = bisect.bisect_right(self._sentence_starts[1], offset) - 1
+        if index >= 0 and offset < self.sentences[index].end_char:
+            return self.sentences[index]
+        return None
 
     @cached_property
     def content_end(self) -> int:
@@ -78,18 +94,27 @@ class Draft:
         source_start, source_end = self.source(start, end)
         return self.letter.source[source_start:source_end]
 
+    @cached_property
+    def _blanked(self) -> Regions:
+        return Regions(self.letter.blanked)
+
     def editable(self, start: int, end: int) -> bool:
-        return not any(start < b_end and end > b_start for b_start, b_end in self.letter.blanked)
+        return not self._blanked.overlap(start, end)
+
+    @cached_property
+    def _required_extents(self) -> list[tuple[int, int]]:
+        """For each `required` rule that has hits: from its first hit's start to its last's end."""
+        extents = []
+        for rule in self.rules.values():
+            if rule.kind == "required" and self.hits(rule):
+                hits = self.hits(rule)
+                extents.append((min(h.start_char for h in hits), max(h.end_char for h in hits)))
+        return extents
 
     def carries_required(self, start: int, end: int) -> bool:
         """Whether body[start:end] holds every hit of some `required` rule, so deleting it
         would take away the thanks, the detail or the open door the letter has."""
-        for rule in self.rules.values():
-            if rule.kind == "required":
-                hits = self.hits(rule)
-                if hits and all(start <= hit.start_char and hit.end_char <= end for hit in hits):
-                    return True
-        return False
+        return any(start <= first and last <= end for first, last in self._required_extents)
 
     @cached_property
     def facts(self) -> Facts:
@@ -117,31 +142,58 @@ class Draft:
             self._hits[rule.id] = self._find_hits(rule)
         return self._hits[rule.id]
 
+    def in_slot(self, span: Span) -> bool:
+        return self._slots.overlap(span.start, span.end)
+
+    def model_sentences(self, condition: dict | None, threshold: float | None = None) -> list[Span]:
+        """Sentences meeting a rule's `model:` condition; none when the tone model did not run."""
+        if not condition:
+            return []
+        label = condition["label"]
+        if "below" in condition:
+            return [s for s in self.sentences if label in sentence_scores(s)
+                    and sentence_scores(s)[label] < condition["below"]]
+        bound = threshold if threshold is not None else condition["threshold"]
+        return [s for s in self.sentences if sentence_scores(s).get(label, -1.0) >= bound]
+
     def _find_hits(self, rule: Rule) -> list[Span]:
         excepted = {self.sentence_of(s).start for s in self.matches.get(f"{rule.id}/exceptions", ())}
+        excepted.update(s.start for s in self.model_sentences(rule.exceptions.get("model")))
         for other in rule.exceptions.get("rules", ()):
             excepted.update(self.sentence_of(s).start for s in self.hits(self.rules[other]))
         owner = rule.match.get("same-as", rule.id)
-        spans = []
+        threshold = self.settings.threshold(rule)
+        patterns, learned = [], []
         for name, clause in rule.clauses:
             found = self.matches.get(f"{owner}/{name}", ())
+            judged = self.model_sentences(clause.get("model"), threshold)
             if "requires" in clause:
+                requires = clause["requires"]
                 required = {self.sentence_of(s).start for s in self.matches.get(f"{owner}/{name}/requires", ())}
+                required.update(s.start for s in self.model_sentences(requires.get("model"), threshold))
                 found = [s for s in found if self.sentence_of(s).start in required]
-            spans.extend(found)
+                judged = [s for s in judged if s.start in required]
+            patterns.extend(found)
+            learned.extend(judged)
+        # The patterns' own spans first (they carry the precise fixes), then the sentences the
+        # tone model flags that no pattern reached.
         kept: list[Span] = []
-        spans.sort(key=lambda s: (s.start, -len(s)))
-        for span in spans:
+        patterns.sort(key=lambda s: (s.start, -len(s)))
+        for span in patterns:
             span = _trimmed(span)
             if span is None or not self.in_scope(span, rule.scope):
                 continue
-            if rule.annotates != "slots" and any(span.start < s.end and span.end > s.start for s in self.slots):
+            if rule.annotates != "slots" and self.in_slot(span):
                 continue
             if self.sentence_of(span).start in excepted:
                 continue
             if kept and span.start < kept[-1].end:
                 continue
             kept.append(span)
+        covered = excepted | {self.sentence_of(span).start for span in kept}
+        kept += [s for s in {s.start: s for s in learned}.values()
+                 if s.start not in covered and self.in_scope(s, rule.scope) and not self.in_slot(s)]
+        kept.sort(key=lambda s: s.start)
         return kept
 
     # --- suggestions ------------------------------------------------------------
@@ -153,7 +205,7 @@ class Draft:
         if target == "greeting":
             greeting = self.letter.greeting
             return greeting if greeting and greeting[0] <= span[0] < greeting[1] else None
-        sentence = next((s for s in self.sentences if s.start_char <= span[0] < s.end_char), None)
+        sentence = self.sentence_at(span[0])
         return (sentence.start_char, sentence.end_char) if sentence else span
 
     def suggestions(self, rule: Rule, span: tuple[int, int] | None) -> tuple[Suggestion, ...]:
@@ -183,7 +235,8 @@ class Draft:
                 if new_text == self.original(start, end):
                     continue  # a rewrite that changes nothing is no suggestion
                 where = where or {"greeting": "the greeting", "sentence": "the whole sentence"}.get(suggest.target, "")
-                result.append(Suggestion(new_text, *self.source(start, end), safe=suggest.safe, where=where))
+                result.append(Suggestion(new_text, *self.source(start, end), safe=suggest.safe, where=where,
+                                         deletes=suggest.action == "remove"))
                 break
         return tuple(result)
 
@@ -220,7 +273,8 @@ def _remove(draft: Draft, suggest: Suggest, text: str, span, rule) -> Edit | Non
         while start > 0 and body[start - 1] in " \t":
             start -= 1
     replacement = ""
-    starts_sentence = any(s.start_char == span[0] for s in draft.sentences)
+    sentence = draft.sentence_at(span[0])
+    starts_sentence = sentence is not None and sentence.start_char == span[0]
     if starts_sentence and end < len(body) and body[end].islower():
         replacement, end = body[end].upper(), end + 1
     return start, end, replacement, ""
@@ -238,7 +292,7 @@ def _move(draft: Draft, suggest: Suggest, text: str, span, rule) -> Edit | None:
     """Move the sentence holding the span to the end of the content."""
     if not span:
         return None
-    sentence = next((s for s in draft.sentences if s.start_char <= span[0] < s.end_char), None)
+    sentence = draft.sentence_at(span[0])
     if sentence is None:
         return None
     start, end = sentence.start_char, draft.content_end
@@ -253,7 +307,7 @@ def _move(draft: Draft, suggest: Suggest, text: str, span, rule) -> Edit | None:
 
 def _shorten(draft: Draft, suggest: Suggest, text: str, span, rule) -> Edit | None:
     """Keep the sentences that carry what the letter needs, within the budget."""
-    budget = draft.budgets(rule).get(draft.stage, {})
+    budget = draft.settings.budgets(rule).get(draft.stage, {})
     sentences = [s for s in draft.sentences if s.end_char <= draft.content_end]
     if budget.get("ps-exempt") and draft.letter.ps:
         sentences = [s for s in sentences if not draft.letter.ps[0] <= s.start_char < draft.letter.ps[1]]
@@ -317,7 +371,7 @@ def required(rule: Rule, draft: Draft) -> Iterator[Finding]:
 
 
 def metric(rule: Rule, draft: Draft) -> Iterator[Finding]:
-    budget = draft.budgets(rule).get(draft.stage)
+    budget = draft.settings.budgets(rule).get(draft.stage)
     if not budget:
         return
     ps = draft.letter.ps if budget.get("ps-exempt") else None

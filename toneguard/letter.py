@@ -14,13 +14,20 @@ import yaml
 from email.utils import getaddresses
 
 from .errors import ToneguardError
-from .mime import read_message
+from . import safeyaml
+from .mime import html_comments, read_message
 from .model import normalise_quotes
 from .offsets import OffsetMap
+from .report import LINE_BREAK
 
 STAGES = ("first-reply", "follow-up", "check-in")
 MAX_WORD = 2_000  # characters without whitespace (a long URL is a few hundred)
-_LONG_RUN = re.compile(r"\S{%d,}" % (MAX_WORD + 1))
+_LONG_RUN = re.compile(r"(?<!\S)\S{%d,}" % (MAX_WORD + 1))  # tried from the start of each word only
+# Words and punctuation marks, each of which the parser takes as a token: what prose at the
+# size limit holds (about 51,000). Text denser in marks ("!!!!", "[ [ [") holds up to five
+# times more in the same bytes, and parsing time grows with the count, not the bytes.
+MAX_TOKENS = 60_000
+_TOKEN = re.compile(r"\w+|[^\w\s]")
 FRONT_MATTER_KEYS = ("to", "cc", "bcc")
 
 Span = tuple[int, int]
@@ -50,6 +57,7 @@ class Letter:
     ps: Span | None = None
     blanked: tuple[Span, ...] = ()
     suppressions: tuple[Suppression, ...] = ()
+    named_rules: tuple[tuple[str, int, int], ...] = ()  # each id a toneguard comment names, at its source span
 
     @property
     def content_start(self) -> int:
@@ -86,6 +94,9 @@ def read_letter(text: str, path: str = "-") -> Letter:
         line = text.count("\n", 0, offsets[long_run.start()]) + 1
         raise ToneguardError(f"line {line}: {len(long_run.group()):,} characters without a space; "
                              f"a draft's words are limited to {MAX_WORD:,}", path)
+    tokens = sum(1 for _ in _TOKEN.finditer(body))
+    if tokens > MAX_TOKENS:
+        raise ToneguardError(f"{tokens:,} words and punctuation marks; a draft is limited to {MAX_TOKENS:,}", path)
     greeting = _find_greeting(body)
     ps = _find_ps(body, greeting[1] if greeting else 0)
     signoff = _find_signoff(body, greeting[1] if greeting else 0, ps)
@@ -99,6 +110,7 @@ def read_letter(text: str, path: str = "-") -> Letter:
         recipient_names=tuple(name for name, _ in people if name), recipient_fields=fields,
         greeting=greeting, signoff=signoff, ps=ps, blanked=blanked,
         suppressions=tuple(_suppressions(draft[:end], offsets)),
+        named_rules=tuple(_named_rules(draft[:end], offsets)),
     )
 
 
@@ -121,7 +133,7 @@ def _front_matter(text: str, path: str) -> tuple[dict, int, tuple[Span, ...]]:
             raise ToneguardError("malformed front matter: no closing '---' line", path)
         return {}, 0, ()
     try:
-        data = yaml.safe_load(match.group(1) or "") or {}
+        data = safeyaml.load(match.group(1) or "") or {}
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 2})" if mark else ""
@@ -177,8 +189,8 @@ _REPLY_MARKERS = re.compile(
     re.M,
 )
 _QUOTED_LINE = re.compile(r"^[ \t]*>[^\r\n]*", re.M)
-_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
-_MARKDOWN_LINK = re.compile(r"(!?\[)([^\]\r\n]*)(\]\([^)\s]*(?:\s+\"[^\"]*\")?\))")
+# Link text never holds "[": a "[" that opens no link costs a scan to the next "[" only.
+_MARKDOWN_LINK = re.compile(r"(!?\[)([^\[\]\r\n]*)(\]\([^)\s]*(?:\s+\"[^\"\r\n]*\")?\))")
 
 
 def _draft_end(text: str) -> int:
@@ -197,7 +209,7 @@ def _blank(text: str, spans) -> str:
 
 def _blank_foreign_text(text: str, markdown: bool) -> tuple[str, tuple[Span, ...]]:
     spans = [m.span() for m in _QUOTED_LINE.finditer(text)]
-    spans += [m.span() for m in _HTML_COMMENT.finditer(text)]
+    spans += [span for span in html_comments(text) if text.endswith("-->", *span)]  # only closed ones
     if markdown:
         for m in _MARKDOWN_LINK.finditer(text):
             spans += [m.span(1), m.span(3)] if m.group(1) == "[" else [m.span()]
@@ -295,6 +307,14 @@ def _signoff_in(body: str, lines: list[Span]) -> Span | None:
 _DIRECTIVE = re.compile(
     r"<!--\s*toneguard-(disable-next-line|disable|enable)((?:[\s,]+[a-z][a-z0-9-]*)*)\s*-->", re.I
 )
+_RULE_ID = re.compile(r"[a-z][a-z0-9-]*", re.I)
+
+
+def _named_rules(draft: str, offsets: OffsetMap):
+    """Every rule id the comments name, with where it is, so a misspelt one can be reported."""
+    for match in _DIRECTIVE.finditer(draft):
+        for name in _RULE_ID.finditer(draft, match.start(2), match.end(2)):
+            yield name.group().lower(), offsets[name.start()], offsets.end(name.end())
 
 
 def _suppressions(draft: str, offsets: OffsetMap):
@@ -302,13 +322,13 @@ def _suppressions(draft: str, offsets: OffsetMap):
     open_regions: dict[str, int] = {}
     for match in _DIRECTIVE.finditer(draft):
         verb = match.group(1).lower()
-        rules = frozenset(re.findall(r"[a-z][a-z0-9-]*", match.group(2).lower()))
+        rules = frozenset(_RULE_ID.findall(match.group(2).lower()))
         if verb == "disable-next-line":
-            line_start = draft.find("\n", match.end())
-            if line_start != -1:
-                line_end = draft.find("\n", line_start + 1)
-                line_end = len(draft) if line_end == -1 else line_end
-                yield Suppression(rules, offsets[line_start + 1], offsets[line_end])
+            end_of_comment_line = LINE_BREAK.search(draft, match.end())  # \r\n, \n or a lone \r
+            if end_of_comment_line:
+                end_of_next = LINE_BREAK.search(draft, end_of_comment_line.end())
+                yield Suppression(rules, offsets[end_of_comment_line.end()],
+                                  offsets[end_of_next.start() if end_of_next else len(draft)])
         elif verb == "disable":
             for rule in rules or {""}:
                 open_regions.setdefault(rule, match.end())

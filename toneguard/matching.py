@@ -6,6 +6,7 @@ draft is scanned once however many rules there are.
 """
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from typing import Callable, Iterable
 
@@ -18,6 +19,24 @@ from .rules import Rule
 
 Check = Callable[[Doc], Iterable[Span]]
 CheckFactory = Callable[..., Check]
+MATCH_SECONDS = 20.0  # matching 256 KB of prose takes a few seconds
+
+
+class Deadline:
+    """A draft's time to match, checked between steps (each sentence, check and rule): what a
+    rule file's patterns cost is not known until they meet a draft, and one costly pairing
+    must end in that draft's error, not hold up the run."""
+
+    def __init__(self, path: str, seconds: float | None = None):
+        self.path = path
+        self.seconds = MATCH_SECONDS if seconds is None else seconds
+        self.end = time.monotonic() + self.seconds
+
+    def check(self) -> None:
+        if time.monotonic() > self.end:
+            raise ToneguardError(f"matching the rules took over {self.seconds:g} s, so this draft was stopped "
+                                 "(a rule's patterns cost too much on it; --select or --ignore narrow the rules)",
+                                 self.path)
 
 
 class Matchers:
@@ -55,17 +74,19 @@ class Matchers:
                 )
             self.checks.setdefault(key, []).append(checks[name](nlp))
 
-    def __call__(self, doc: Doc) -> dict[str, list[Span]]:
+    def __call__(self, doc: Doc, deadline: Deadline) -> dict[str, list[Span]]:
         found: dict[str, list[Span]] = defaultdict(list)
         strings = doc.vocab.strings
         for match_id, start, end in self.phrases(doc):
             found[strings[match_id]].append(doc[start:end])
-        for match_id, start, end in self.tokens(doc):  # already deduplicated per key and span
+        for match_id, start, end in self.tokens(doc, deadline):  # already deduplicated per key and span
             found[strings[match_id]].append(doc[start:end])
+        deadline.check()
         for match_id, token_ids in self.dependencies(doc) if len(self.dependencies) else ():
             found[strings[match_id]].append(doc[min(token_ids):max(token_ids) + 1])
         for key, checks in self.checks.items():
             for check in checks:
+                deadline.check()
                 found[key].extend(check(doc))
         return found
 
@@ -119,13 +140,14 @@ class AnchoredMatcher:
                 matcher.add(key, [pattern])
         return self.compiled[anchor]
 
-    def __call__(self, doc: Doc) -> list[tuple[int, int, int]]:
+    def __call__(self, doc: Doc, deadline: Deadline) -> list[tuple[int, int, int]]:
         sentence_of = [0] * len(doc)
         for number, sentence in enumerate(doc.sents):
             sentence_of[sentence.start:sentence.end] = [number] * len(sentence)
         # One pass for the patterns that start anywhere, keeping what lies within a sentence.
         found = {(key, s, e) for key, s, e in self.anywhere(doc) if sentence_of[s] == sentence_of[e - 1]}
         for sentence in doc.sents:
+            deadline.check()
             runs: dict[tuple[str, str], int] = {}  # anchor -> its first token in this sentence
             for token in sentence:
                 for attr, name in _ANCHOR_ATTRS.items():

@@ -14,11 +14,12 @@ import re
 from dataclasses import dataclass
 from email.parser import HeaderParser
 from email.utils import getaddresses
-from html.parser import HTMLParser
+from typing import Iterator
 
 from .errors import ToneguardError
 from .offsets import OffsetMap
 
+MAX_DEPTH = 20  # multipart parts within parts; mail clients nest three or four
 _HEADER_END = re.compile(r"\r?\n\r?\n")
 _FIRST_HEADER = re.compile(r"[!-9;-~]+:")
 _RECIPIENT_HEADER = re.compile(r"^(to|cc|bcc):[^\r\n]*(?:\r?\n[ \t][^\r\n]*)*", re.I | re.M)
@@ -63,13 +64,15 @@ def _split(text: str, start: int, end: int, path: str):
     return headers, header_end, body_start
 
 
-def _find_text_part(text, headers, start, end, path):
+def _find_text_part(text, headers, start, end, path, depth=1):
     content_type = headers.get_content_type()
     if content_type.startswith("multipart/"):
-        boundary = headers.get_param("boundary")
+        if depth > MAX_DEPTH:
+            raise ToneguardError(f"malformed e-mail: multipart parts nested more than {MAX_DEPTH} deep", path)
+        boundary = headers.get_boundary()  # RFC 2231 (boundary*=utf-8''x) decoded too
         if not boundary:
             raise ToneguardError("malformed e-mail: multipart message without a boundary", path)
-        parts = _parts(text, start, end, str(boundary), path)
+        parts = _parts(text, start, end, boundary, path)
         plain = html_part = None
         for part_start, part_end in parts:
             part_headers, _, part_body = _split(text, part_start, part_end, path)
@@ -77,7 +80,7 @@ def _find_text_part(text, headers, start, end, path):
                 continue
             part_type = part_headers.get_content_type()
             if part_type.startswith("multipart/"):
-                nested = _find_text_part(text, part_headers, part_body, part_end, path)
+                nested = _find_text_part(text, part_headers, part_body, part_end, path, depth + 1)
                 if nested is not None:
                     return nested
             elif part_type == "text/plain" and plain is None:
@@ -126,20 +129,30 @@ def _decode_transfer(text, headers, start, end, path) -> tuple[str, OffsetMap]:
         return payload, OffsetMap(start)
     charset = headers.get_content_charset() or "utf-8"
     try:
-        decoder = codecs.getincrementaldecoder(charset)(errors="replace")
+        codec = codecs.lookup(charset)
     except LookupError:
         raise ToneguardError(f"malformed e-mail: unknown charset {charset!r}", path) from None
+    if not codec._is_text_encoding or codec.name in _NOT_CHARSETS:
+        raise ToneguardError(f"malformed e-mail: charset {charset!r} is not a text encoding", path)
+    decoder = codec.incrementaldecoder(errors="replace")
     chars, starts, ends, first_byte = [], [], [], 0
     for index in range(len(data) + 1):
         produced = decoder.decode(data[index:index + 1], final=index == len(data))
         last_byte = min(index, len(data) - 1)
-        for char in produced:  # a character spans the bytes it was made of
+        # A character spans the bytes it was made of. A decoder may hold a byte back and
+        # give its replacement only at the end (GB2312 "\xb0\xff"): it then spans the last byte.
+        first = min(first_byte, last_byte)
+        for char in produced:
             chars.append(char)
-            starts.append(start + spans[first_byte][0])
+            starts.append(start + spans[first][0])
             ends.append(start + spans[last_byte][1])
         if produced:
             first_byte = index + 1
     return "".join(chars), OffsetMap.table(starts, ends, end)
+
+
+# Python codecs that turn bytes into text but are no charset: domain names, escapes, none.
+_NOT_CHARSETS = {"idna", "punycode", "undefined", "unicode-escape", "raw-unicode-escape"}
 
 
 def _qp_decode(payload: str) -> tuple[bytes, list[tuple[int, int]]]:
@@ -183,63 +196,74 @@ def _b64_decode(payload: str, path: str) -> tuple[bytes, list[tuple[int, int]]]:
 
 _BLOCK_TAGS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol"}
 _SKIPPED_TAGS = {"script", "style", "head", "blockquote", "title"}
+_SPECIAL = re.compile(r"[<&]")
+# A tag never holds "<", not even in a quoted value: so a "<" that opens no tag costs a scan
+# to the next "<" only, and the whole pass stays linear however the markup is broken.
+_TAG = re.compile(r"""<(/?)([A-Za-z][^\s/<>]*)(?:[^<>"']|"[^"<]*"|'[^'<]*')*>""")
+_DECLARATION = re.compile(r"<[!?][^<>]*>")  # doctype, CDATA, processing instruction
+_REFERENCE = re.compile(r"&(?:#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,8}|[A-Za-z][A-Za-z0-9]{0,31});?")
 
 
-class _TextExtractor(HTMLParser):
-    """Visible text of an HTML body, each character mapped to its place in the markup."""
-
-    def __init__(self, markup: str):
-        super().__init__(convert_charrefs=False)
-        self.line_starts = [0] + [m.end() for m in re.finditer("\n", markup)]
-        self.markup = markup
-        self.chars: list[str] = []
-        self.starts: list[int] = []
-        self.ends: list[int] = []
-        self.skipping = 0
-
-    def _here(self) -> int:
-        line, column = self.getpos()
-        return self.line_starts[line - 1] + column
-
-    def _emit(self, text: str, start: int, width: int = 1) -> None:
-        """Text read at markup[start]: one source character each (width 1), or all from one
-        entity or tag (any other width)."""
-        if self.skipping:
+def html_comments(text: str) -> Iterator[tuple[int, int]]:
+    """Spans of `<!-- ... -->` comments, in one pass; a comment never closed ends the search,
+    and its start is the last span's end (it runs to the end of the text, as in a browser)."""
+    position = 0
+    while (start := text.find("<!--", position)) != -1:
+        end = text.find("-->", start + 4)
+        if end == -1:
+            yield start, len(text)
             return
-        for i, char in enumerate(text):
-            self.chars.append(char)
-            at = start + i if width == 1 else start
-            self.starts.append(at)
-            self.ends.append(at + width)
-
-    def handle_starttag(self, tag, attrs):
-        if tag in _SKIPPED_TAGS:
-            self.skipping += 1
-        elif tag in _BLOCK_TAGS:
-            here = self._here()
-            self._emit("\n" if tag == "br" else "\n\n", here, width=0)
-
-    def handle_endtag(self, tag):
-        if tag in _SKIPPED_TAGS and self.skipping:
-            self.skipping -= 1
-
-    def handle_data(self, data):
-        self._emit(data, self._here())
-
-    def handle_entityref(self, name):
-        self._reference(f"&{name}")
-
-    def handle_charref(self, name):
-        self._reference(f"&#{name}")
-
-    def _reference(self, written: str):
-        here = self._here()
-        width = len(written) + (1 if self.markup.startswith(";", here + len(written)) else 0)
-        self._emit(html.unescape(written + ";"), here, width=width)
+        yield start, end + 3
+        position = end + 3
 
 
 def html_text(markup: str) -> tuple[str, OffsetMap]:
-    parser = _TextExtractor(markup)
-    parser.feed(markup)
-    parser.close()
-    return "".join(parser.chars), OffsetMap.table(parser.starts, parser.ends, len(markup))
+    """The visible text of an HTML body, each character mapped to where it was written: text
+    one for one, a reference (`&amp;`) all from its source, a line break for a block tag
+    from nowhere (width 0). Linear in the length of the markup."""
+    chars: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    skipping = 0
+
+    def emit(text: str, at: int, width: int = 1) -> None:
+        if skipping:
+            return
+        for i, char in enumerate(text):
+            start = at + i if width == 1 else at
+            chars.append(char)
+            starts.append(start)
+            ends.append(start + width)
+
+    comments = html_comments(markup)
+    comment = next(comments, None)
+    position = 0
+    while position < len(markup):
+        found = _SPECIAL.search(markup, position)
+        special = found.start() if found else len(markup)
+        if comment is not None and comment[0] < special:
+            special = comment[0]
+        emit(markup[position:special], position)
+        position = special
+        if position == len(markup):
+            break
+        if comment is not None and comment[0] == position:
+            position = comment[1]
+            comment = next(comments, None)
+        elif (reference := _REFERENCE.match(markup, position)) is not None:
+            emit(html.unescape(reference.group() if reference.group().endswith(";") else reference.group() + ";"),
+                 position, width=reference.end() - position)
+            position = reference.end()
+        elif (tag := _TAG.match(markup, position)) is not None:
+            name = tag.group(2).lower()
+            if name in _SKIPPED_TAGS:
+                skipping = max(0, skipping + (-1 if tag.group(1) else 1))
+            elif name in _BLOCK_TAGS and not tag.group(1):
+                emit("\n" if name == "br" else "\n\n", position, width=0)
+            position = tag.end()
+        elif (declaration := _DECLARATION.match(markup, position)) is not None:
+            position = declaration.end()
+        else:
+            emit(markup[position], position)
+            position += 1
+    return "".join(chars), OffsetMap.table(starts, ends, len(markup))

@@ -6,6 +6,10 @@ into the original, so each derivation step carries one of these maps.
 """
 from __future__ import annotations
 
+import bisect
+import itertools
+from typing import Iterable
+
 
 class OffsetMap:
     """Derived character i came from original[starts[i]:ends[i]]; a plain slice is just a shift."""
@@ -51,3 +55,17 @@ class OffsetMap:
         if inner.starts is None:
             return self.slice(inner.base)
         return OffsetMap(starts=[self[i] for i in inner.starts], ends=[self.end(e) for e in inner.ends])
+
+
+class Regions:
+    """Spans (start, end), asked in log time whether any overlaps a range: a draft can hold
+    thousands of slots or blanked stretches, and thousands of findings ask."""
+
+    def __init__(self, spans: Iterable[tuple[int, int]]):
+        ordered = sorted(spans)
+        self.starts = [start for start, _ in ordered]
+        self.reach = list(itertools.accumulate((end for _, end in ordered), max))  # furthest end so far
+
+    def overlap(self, start: int, end: int) -> bool:
+        before = bisect.bisect_left(self.starts, end) - 1  # the last span that starts before `end`
+        return before >= 0 and self.reach[before] > start

@@ -7,6 +7,9 @@ as `file: rule 'id': key: problem`, never as a traceback.
 """
 from __future__ import annotations
 
+import functools
+import json
+import math
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -18,23 +21,21 @@ from typing import Any
 
 import yaml
 
+from . import plugins, safeyaml
 from .errors import ToneguardError
-from .letter import STAGES
+from .letter import MAX_WORD, STAGES
 from .report import SEVERITIES
 
 KINDS = ("existence", "required", "metric", "recipients")
 SCOPES = ("content", "greeting", "opening", "body")
-MATCH_KEYS = ("phrases", "patterns", "dependencies", "check", "same-as", "requires", "also", "rules")
+MATCH_KEYS = ("phrases", "patterns", "dependencies", "check", "model", "same-as", "requires", "also", "rules")
 ACTIONS = ("replace", "insert", "remove", "move", "shorten")
 TARGETS = ("match", "sentence", "greeting")
 BUDGET_KEYS = ("words", "sentences", "grade", "ps-exempt")
 TEMPLATE_FIELDS = ("name", "company", "role", "match", "match_lower")
 RULE_ID = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
-
-try:  # the C loader is several times faster; rule loading is on every cold start
-    _Loader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
+# The trained tone model shipped in the package (see toneguard.tone and training/).
+TONE_MODEL_DIR = Path(__file__).resolve().parent / "tone_model"
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,18 @@ class Rule:
         """The match block and its `also` clauses: ways a sentence can match, each with its own
         `requires`."""
         return [("match", self.match)] + [(f"also.{i}", c) for i, c in enumerate(self.match.get("also", ()))]
+
+    @property
+    def model_conditions(self) -> list[tuple[str, dict]]:
+        """Every `model:` condition of the rule with the block it is in: "match" (a match clause
+        or its `requires`) or "exceptions"."""
+        found = [("match", block["model"]) for _, clause in self.clauses
+                 for block in (clause, clause.get("requires", {})) if "model" in block]
+        return found + ([("exceptions", self.exceptions["model"])] if "model" in self.exceptions else [])
+
+    @cached_property  # asked on every lint (engine.linter_for); the answer never changes
+    def needs_tone(self) -> bool:
+        return bool(self.model_conditions)
 
     @cached_property  # asked on every lint (engine.linter_for); the answer never changes
     def needs_entities(self) -> bool:
@@ -238,6 +251,8 @@ def _match_block(check: _Checker, key: str) -> dict:
                 check.fail("expected a rule id", where)
             if name == "same-as" and len(block) > 1:
                 check.fail("'same-as' reuses another rule's match block whole; give nothing else beside it", where)
+        elif name == "model":
+            _model_condition(check, where, value)
         elif name == "rules":
             if key != "exceptions":
                 check.fail("'rules' belongs in the exceptions block", where)
@@ -265,6 +280,30 @@ def _match_block(check: _Checker, key: str) -> dict:
     return block
 
 
+def _model_condition(check: _Checker, where: str, value: Any) -> None:
+    """`model: {label: bitter, threshold: 0.5}` (sentences the tone model scores at least that
+    high) or `{label: bitter, below: 0.1}` (sentences it scores under that)."""
+    if not isinstance(value, dict) or "label" not in value or len(set(value) & {"threshold", "below"}) != 1 \
+            or set(value) - {"label", "threshold", "below"}:
+        check.fail("expected {label: NAME, threshold: 0-1} or {label: NAME, below: 0-1}", where)
+    known = tone_labels()
+    if known and value["label"] not in known:
+        check.fail(f"the tone model has no label {value['label']!r} (it has: {', '.join(known)})", where)
+    bound = value.get("threshold", value.get("below"))
+    if not isinstance(bound, (int, float)) or isinstance(bound, bool) or not 0 <= bound <= 1:
+        check.fail("the threshold is a number from 0 to 1", where)
+
+
+@functools.lru_cache(maxsize=1)
+def tone_labels() -> tuple[str, ...]:
+    """The labels of the shipped tone model, read from its meta.json (no spaCy needed)."""
+    try:
+        meta = json.loads((TONE_MODEL_DIR / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ()
+    return tuple(meta.get("labels", {}).get("textcat_multilabel", ()))
+
+
 _TEXT_ATTRS = {"ORTH", "TEXT", "LOWER", "LEMMA", "NORM", "TAG", "POS", "DEP", "ENT_TYPE", "SHAPE"}
 
 
@@ -272,7 +311,7 @@ def _check_values(check: _Checker, where: str, pattern: Any, attr: str = "") -> 
     """Catch what spaCy's own validation words poorly or allows: YAML turning on/no/yes into
     booleans, unbounded repetition, and regexes that can backtrack catastrophically (patterns
     run on every token of every draft, whatever it contains)."""
-    if isinstance(pattern, dict) and pattern.get("OP") in ("+", "*"):
+    if isinstance(pattern, dict) and isinstance(pattern.get("OP"), str) and _UNBOUNDED_OP.fullmatch(pattern["OP"]):
         check.fail(f"OP {pattern['OP']!r} repeats without bound, which takes quadratic time on a long run "
                    "of tokens; use a bounded range such as \"{1,5}\" (or a Python check)", where)
     if isinstance(pattern, bool) and attr in _TEXT_ATTRS:
@@ -288,6 +327,9 @@ def _check_values(check: _Checker, where: str, pattern: Any, attr: str = "") -> 
                 if _nested_repeat(parsed, False):
                     check.fail(f"regular expression {value!r} repeats a repeated group, "
                                "which can take exponential time; simplify it", where)
+                if _shares(parsed) > _MAX_SHARES:
+                    check.fail(f"regular expression {value!r} has repeats in a row that can match the same "
+                               "characters, which can take polynomial time on a long word; simplify it", where)
             else:
                 _check_values(check, where, value, key if key in _TEXT_ATTRS else attr)
     elif isinstance(pattern, list):
@@ -295,12 +337,25 @@ def _check_values(check: _Checker, where: str, pattern: Any, attr: str = "") -> 
             _check_values(check, where, item, attr)
 
 
-def _parse_regex(value: str):
-    try:
-        from re import _parser as parser  # Python 3.11+
+_UNBOUNDED_OP = re.compile(r"[+*]|\{\d*,\}")  # "+", "*", "{1,}"
+# How many ways a run of characters may be shared out among repeats that can each match it,
+# past which a regex is refused: `\w+s?` shares a word 4,000 ways, `a*a*c` 4,000,000 ways,
+# each tried at every start position before a search gives up.
+_MAX_SHARES = 10 * MAX_WORD
+_PROBES = [chr(code) for code in range(9, 127)] + list("\u00a0\u2028éßΩ中٣😀")  # stand-ins for every character
+
+
+def _regex_modules():
+    try:  # Python 3.11+
+        from re import _compiler as compiler, _parser as parser
     except ImportError:  # pragma: no cover
+        import sre_compile as compiler
         import sre_parse as parser
-    return parser.parse(value)
+    return compiler, parser
+
+
+def _parse_regex(value: str):
+    return _regex_modules()[1].parse(value)
 
 
 def _nested_repeat(parsed, inside_repeat: bool) -> bool:
@@ -326,6 +381,70 @@ def _nested_repeat(parsed, inside_repeat: bool) -> bool:
             if _nested_repeat(argument[1], inside_repeat):
                 return True
     return False
+
+
+def _shares(parsed, items=None) -> int:
+    """The most ways a run of characters can be shared out among variable-length steps in a row
+    that can all match it (nothing between them that they cannot match too): the product of
+    their ranges of lengths, an unbounded one counting as MAX_WORD. A last step that may match
+    nothing never gives anything back, so it does not count."""
+    steps = list(_steps(parsed if items is None else items))
+    worst, live = 1, []  # live: (characters, range) of the steps that can still trade characters
+    for index, (op, argument) in enumerate(steps):
+        name = str(op)
+        if name in ("ASSERT", "ASSERT_NOT"):
+            worst = max(worst, _shares(parsed, argument[1]))
+            continue
+        if name == "AT":
+            continue
+        spread = 1  # one character, a back reference, an atomic group, a possessive repeat
+        if name in ("MAX_REPEAT", "MIN_REPEAT"):
+            low, high, sub = argument
+            worst = max(worst, _shares(parsed, sub))
+            spread = min(high, MAX_WORD) - low + 1
+            if items is None and low == 0 and index == len(steps) - 1:
+                spread = 1
+        elif name == "BRANCH":
+            worst = max([worst] + [_shares(parsed, branch) for branch in argument[1]])
+            spread = len(argument[1])
+        chars = _chars(parsed, [(op, argument)])
+        overlapping = [length for others, length in live if others & chars]
+        if spread > 1:
+            worst = max(worst, spread * math.prod(overlapping))
+            live.append((chars, spread))
+        elif not overlapping:
+            live.clear()
+    return worst
+
+
+def _steps(items):
+    """A sequence with its plain groups opened up: (?:ab)c is a, b, c."""
+    for op, argument in items:
+        if str(op) == "SUBPATTERN":
+            yield from _steps(argument[-1])
+        else:
+            yield op, argument
+
+
+def _chars(parsed, items) -> frozenset[str]:
+    """The probe characters that some one-character step within `items` matches."""
+    compiler, parser = _regex_modules()
+    found: set[str] = set()
+    for op, argument in items:
+        name = str(op)
+        if name in ("LITERAL", "NOT_LITERAL", "ANY", "IN", "CATEGORY"):
+            single = compiler.compile(parser.SubPattern(parsed.state, [(op, argument)]))
+            found.update(char for char in _PROBES if single.fullmatch(char))
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            found |= _chars(parsed, argument[2])
+        elif name in ("SUBPATTERN", "ATOMIC_GROUP"):
+            found |= _chars(parsed, argument[-1])
+        elif name == "BRANCH":
+            for branch in argument[1]:
+                found |= _chars(parsed, branch)
+        elif name == "GROUPREF":
+            found.update(_PROBES)
+    return frozenset(found)
 
 
 def _budgets(check: _Checker) -> dict:
@@ -435,19 +554,12 @@ def builtin_rules_dir() -> Path:
 
 def plugin_rules_dirs() -> list[Path]:
     """Rule folders that installed packages declare in the `toneguard.rules` entry point group."""
-    dirs = []
-    from importlib.metadata import entry_points  # slow to import; `check --server` seldom needs it
-
-    for entry in entry_points(group="toneguard.rules"):
-        target = entry.load()
-        dirs.append(Path(target() if callable(target) else target))
-    return dirs
+    return [Path(target) for target in plugins.load("toneguard.rules", call=True).values()]
 
 
 def load_file(path: Path) -> Rule:
     try:
-        with open(path, "rb") as handle:
-            data = yaml.load(handle, Loader=_Loader)
+        data = safeyaml.load(path.read_bytes())
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
