@@ -221,6 +221,20 @@ def test_api_check_needs_json(client):
     one_line_error(client.post("/api/check", content=b"{", headers={"Content-Type": "application/json"}), 400)
 
 
+def test_a_pipeline_folder_given_to_the_server_stays_allowed_under_a_config(workdir):
+    """`toneguard serve --model FOLDER` where a config file applies: the folder came from the
+    command line, so requests lint with it, as `check --model FOLDER` does there."""
+    from toneguard import model
+
+    (workdir / ".toneguard.yaml").write_text("ignore: [not-specific]\n")
+    folder = model.resolve_model(None)
+    settings = Settings(origin=str(workdir / ".toneguard.yaml")).merged(Settings(model=folder))
+    with TestClient(create_app(settings), base_url=BASE) as client:
+        for fields in ({}, {"config": {"model": folder}, "config_file": str(workdir / ".toneguard.yaml")}):
+            answer = client.post("/api/check", json={"text": BITTER, **fields})
+            assert answer.status_code == 200, answer.text
+
+
 def test_api_fix_applies_the_safe_fixes(client):
     text = "Hi Priya,\n\nThank you for your time!! I enjoyed our talk about the forecasting project.\n"
     answer = client.post("/api/fix", json={"text": text, "path": "acme.md"}).json()

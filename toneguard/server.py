@@ -217,7 +217,8 @@ def _draft(request: Request, fields: dict) -> tuple:
             raise HTTPException(409, f"this server lints with model {own.model or 'default'} and rule dirs "
                                      f"{list(own.rule_dirs)}; the request's config asks for model "
                                      f"{settings.model or 'default'} and rule dirs {list(settings.rule_dirs)}")
-    flags = Settings(select=lists["select"] or None, ignore=lists["ignore"])
+    # The server's own --model stays a flag, so a pipeline folder it was given is still allowed.
+    flags = Settings(select=lists["select"] or None, ignore=lists["ignore"], model=own.flags and own.flags.model)
     return text, path, settings.merged(flags), stage, lists["recipients"]
 
 
