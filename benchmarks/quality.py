@@ -29,6 +29,8 @@ FRAME = "Hi Priya,\n\nThank you for the tour of the lab at Acme. {} Please keep 
 FRAMES = {
     "missing-door-open": "Hi Priya,\n\nThank you for the tour of the lab at Acme. {}\n\nBest,\nJane\n",
     "missing-thanks": "Hi Priya,\n\nI enjoyed the tour of the lab at Acme. {} Please keep me in mind for future roles.\n\nBest,\nJane\n",
+    # the sentence opens the letter
+    "feedback-first": "Hi Priya,\n\n{} Thank you for the tour of the lab at Acme. Please keep me in mind for future roles.\n\nBest,\nJane\n",
 }
 
 

@@ -270,11 +270,13 @@ def _tone_model_lines(rule) -> list[str]:
     if not conditions:
         return []
     lines = ["", "Listens to the tone model (trained on labelled letters, see training/CARD.md):"]
+    effects = {"match": "counts too", "requires": "is needed before the rule's patterns count there",
+               "exceptions": "is left alone"}
     for block, condition in conditions:
-        label = condition["label"].replace("_", " ")
+        labels = [condition["label"]] if isinstance(condition["label"], str) else condition["label"]
+        label = " or ".join(f"“{label.replace('_', ' ')}”" for label in labels)
         score = f"under {condition['below']:.2f}" if "below" in condition else f"{condition['threshold']:.2f} or more"
-        effect = "is left alone" if block == "exceptions" else "counts too"
-        lines.append(f"  a sentence the model scores {score} as “{label}” {effect}")
+        lines.append(f"  a sentence the model scores {score} as {label} {effects[block]}")
     lines.append(f"  Change how sure it must be with `rules: {{{rule.id}: {{threshold: 0.7}}}}` in the config;")
     lines.append("  `tone-model: false` (or --no-tone-model) turns the model off and leaves the patterns.")
     return lines

@@ -18,7 +18,7 @@ from .facts import Facts, find_facts
 from .letter import Letter
 from .offsets import Regions
 from .report import Suggestion
-from .rules import Rule, Suggest
+from .rules import Rule, Suggest, as_conditions
 from .tone import sentence_scores
 _CLITICS = {"n't", "'s", "'re", "'ll", "'ve", "'d", "'m"}
 
@@ -145,16 +145,25 @@ class Draft:
     def in_slot(self, span: Span) -> bool:
         return self._slots.overlap(span.start, span.end)
 
-    def model_sentences(self, condition: dict | None, threshold: float | None = None) -> list[Span]:
-        """Sentences meeting a rule's `model:` condition; none when the tone model did not run."""
-        if not condition:
-            return []
-        label = condition["label"]
-        if "below" in condition:
-            return [s for s in self.sentences if label in sentence_scores(s)
-                    and sentence_scores(s)[label] < condition["below"]]
-        bound = threshold if threshold is not None else condition["threshold"]
-        return [s for s in self.sentences if sentence_scores(s).get(label, -1.0) >= bound]
+    @cached_property
+    def tone_ran(self) -> bool:
+        return any(sentence_scores(s) for s in self.sentences)
+
+    def model_sentences(self, value, threshold: float | None = None) -> list[Span]:
+        """Sentences meeting a block's `model:` conditions (any of them); none when the tone model
+        did not run. A condition naming several labels goes by the highest of their scores."""
+        found = {}
+        for condition in as_conditions(value):
+            labels = [condition["label"]] if isinstance(condition["label"], str) else condition["label"]
+            for sentence in self.sentences:
+                scores = sentence_scores(sentence)
+                if not scores:
+                    continue
+                score = max(scores[label] for label in labels)
+                if score < condition["below"] if "below" in condition else \
+                        score >= (threshold if threshold is not None else condition["threshold"]):
+                    found[sentence.start] = sentence
+        return list(found.values())
 
     def _find_hits(self, rule: Rule) -> list[Span]:
         excepted = {self.sentence_of(s).start for s in self.matches.get(f"{rule.id}/exceptions", ())}
@@ -167,10 +176,11 @@ class Draft:
         for name, clause in rule.clauses:
             found = self.matches.get(f"{owner}/{name}", ())
             judged = self.model_sentences(clause.get("model"), threshold)
-            if "requires" in clause:
-                requires = clause["requires"]
+            requires = clause.get("requires", {})
+            # a requirement that only the model can judge holds when the model is off
+            if requires and (self.tone_ran or set(requires) - {"model"}):
                 required = {self.sentence_of(s).start for s in self.matches.get(f"{owner}/{name}/requires", ())}
-                required.update(s.start for s in self.model_sentences(requires.get("model"), threshold))
+                required.update(s.start for s in self.model_sentences(requires.get("model")))
                 found = [s for s in found if self.sentence_of(s).start in required]
                 judged = [s for s in judged if s.start in required]
             patterns.extend(found)

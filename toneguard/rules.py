@@ -103,11 +103,12 @@ class Rule:
 
     @property
     def model_conditions(self) -> list[tuple[str, dict]]:
-        """Every `model:` condition of the rule with the block it is in: "match" (a match clause
-        or its `requires`) or "exceptions"."""
-        found = [("match", block["model"]) for _, clause in self.clauses
-                 for block in (clause, clause.get("requires", {})) if "model" in block]
-        return found + ([("exceptions", self.exceptions["model"])] if "model" in self.exceptions else [])
+        """Every `model:` condition of the rule with the block it is in: "match" (a match
+        clause), "requires" (a clause's requirement) or "exceptions"."""
+        found = [(role, condition) for _, clause in self.clauses
+                 for role, block in (("match", clause), ("requires", clause.get("requires", {})))
+                 for condition in as_conditions(block.get("model"))]
+        return found + [("exceptions", c) for c in as_conditions(self.exceptions.get("model"))]
 
     @cached_property  # asked on every lint (engine.linter_for); the answer never changes
     def needs_tone(self) -> bool:
@@ -282,16 +283,26 @@ def _match_block(check: _Checker, key: str) -> dict:
 
 def _model_condition(check: _Checker, where: str, value: Any) -> None:
     """`model: {label: bitter, threshold: 0.5}` (sentences the tone model scores at least that
-    high) or `{label: bitter, below: 0.1}` (sentences it scores under that)."""
-    if not isinstance(value, dict) or "label" not in value or len(set(value) & {"threshold", "below"}) != 1 \
-            or set(value) - {"label", "threshold", "below"}:
-        check.fail("expected {label: NAME, threshold: 0-1} or {label: NAME, below: 0-1}", where)
-    known = tone_labels()
-    if known and value["label"] not in known:
-        check.fail(f"the tone model has no label {value['label']!r} (it has: {', '.join(known)})", where)
-    bound = value.get("threshold", value.get("below"))
-    if not isinstance(bound, (int, float)) or isinstance(bound, bool) or not 0 <= bound <= 1:
-        check.fail("the threshold is a number from 0 to 1", where)
+    high), `{label: bitter, below: 0.1}` (sentences it scores under that), `label` a list
+    (the highest of their scores counts), or a list of such conditions (any of them)."""
+    for index, condition in enumerate(value if isinstance(value, list) else [value]):
+        at = f"{where}[{index}]" if isinstance(value, list) else where
+        if not isinstance(condition, dict) or "label" not in condition \
+                or len(set(condition) & {"threshold", "below"}) != 1 or set(condition) - {"label", "threshold", "below"}:
+            check.fail("expected {label: NAME, threshold: 0-1} or {label: NAME, below: 0-1}", at)
+        labels = check.strings(f"{at}.label", condition["label"])
+        known = tone_labels()
+        for label in labels:
+            if known and label not in known:
+                check.fail(f"the tone model has no label {label!r} (it has: {', '.join(known)})", at)
+        bound = condition.get("threshold", condition.get("below"))
+        if not isinstance(bound, (int, float)) or isinstance(bound, bool) or not 0 <= bound <= 1:
+            check.fail("the threshold is a number from 0 to 1", at)
+
+
+def as_conditions(value: Any) -> list[dict]:
+    """A block's `model:` value as a list of conditions."""
+    return [] if not value else value if isinstance(value, list) else [value]
 
 
 @functools.lru_cache(maxsize=1)

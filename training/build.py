@@ -31,9 +31,11 @@ from data import LABELS, load  # noqa: E402
 DATA = HERE / "data"
 CONFIG = HERE / "config.cfg"
 TARGET = REPO / "toneguard" / "tone_model"
+MODEL_VERSION = "1.0.0"  # bump when the labels or the data change; training/CARD.md states it
+SPACY_PIN = ">=3.8.0,<3.9.0"  # the model's weights load in any spaCy 3.8, as pyproject.toml allows
 DEV_SHARE = 10  # percent of examples (by a hash of their text) that only score the training run
 
-Example = tuple[str, frozenset, str]  # text, labels, group (the writer or source)
+Example = tuple[str, frozenset, str, frozenset]  # text, labels, group (the writer or source), unjudged labels
 
 
 def _norm(text: str) -> str:
@@ -63,8 +65,8 @@ def examples(files: list[Path]) -> list[Example]:
             for sentence in parsed:
                 text = _norm(sentence.text)
                 labels = frozenset().union(*[ls for lt, ls in labelled if lt in text or text in lt])
-                result.append((text, labels, group))
-        result += [(_norm(s.text), s.labels, group) for s in sentences]
+                result.append((text, labels, group, frozenset()))
+        result += [(_norm(s.text), s.labels, group, s.unjudged) for s in sentences]
     return result
 
 
@@ -74,9 +76,9 @@ def _docbin(items: list[Example], path: Path) -> None:
 
     nlp = spacy.blank("en")
     bin_ = DocBin(store_user_data=False)
-    for text, labels, _ in items:
+    for text, labels, _, unjudged in items:
         doc = nlp.make_doc(text)
-        doc.cats = {label: float(label in labels) for label in LABELS}
+        doc.cats = {label: float(label in labels) for label in LABELS if label not in unjudged}
         bin_.add(doc)
     bin_.to_disk(path)
 
@@ -104,8 +106,10 @@ def score(model_dir: Path, items: list[Example], threshold: float = 0.5) -> dict
 
     nlp = spacy.load(model_dir)
     counts = {label: Counter() for label in LABELS}
-    for (_, labels, _), doc in zip(items, nlp.pipe(text for text, _, _ in items)):
+    for (_, labels, _, unjudged), doc in zip(items, nlp.pipe(text for text, *_ in items)):
         for label, value in doc.cats.items():
+            if label in unjudged:
+                continue
             hit, wanted = value >= threshold, label in labels
             counts[label]["tp" if hit and wanted else "fp" if hit else "fn" if wanted else "tn"] += 1
     result = {}
@@ -133,8 +137,8 @@ def main() -> int:
     parser.add_argument("--output", type=Path, default=TARGET, help="where the model goes (default: the package)")
     options = parser.parse_args()
     items = examples(data_files())
-    groups = sorted({group for _, _, group in items})
-    counts = Counter(label for _, labels, _ in items for label in labels)
+    groups = sorted({group for _, _, group, _ in items})
+    counts = Counter(label for _, labels, _, _ in items for label in labels)
     print(f"{len(items)} sentences from {len(groups)} sources; " + ", ".join(f"{l} {counts[l]}" for l in LABELS))
     if options.cv:
         for group in groups:
@@ -154,8 +158,8 @@ def main() -> int:
         shutil.copytree(best, options.output)
     meta_path = options.output / "meta.json"
     meta = json.loads(meta_path.read_text())
-    meta.update(name="toneguard_tone", version="1.0.0", description="toneguard's sentence tone classifier",
-                sources=[{"name": g} for g in groups], performance={})
+    meta.update(name="toneguard_tone", version=MODEL_VERSION, description="toneguard's sentence tone classifier",
+                spacy_version=SPACY_PIN, sources=[{"name": g} for g in groups], performance={})
     meta_path.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
     print(f"\nwrote {options.output}")
     return 0
