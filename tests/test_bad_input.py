@@ -120,7 +120,13 @@ CASES = [
      "{dir}/.toneguard.yaml: select: unknown rule 'rudeness' (see `toneguard rules`)"),
     ("config: unknown key", {".toneguard.yaml": "colour: red\n", "a.txt": LETTER}, ["a.txt"],
      "{dir}/.toneguard.yaml: unknown key 'colour' (known keys: select, ignore, stage, model, tone-model, rule-dirs, "
-     "fail-on, rules)"),
+     "fail-on, rules, serve)"),
+    ("config: an allowed origin that is no origin", {".toneguard.yaml": "serve: {allow-origins: [http://a/b]}\n",
+                                                     "a.txt": LETTER}, ["a.txt"],
+     "{dir}/.toneguard.yaml: serve.allow-origins: 'http://a/b' is not an origin (scheme://host[:port], "
+     "as in chrome-extension://ID)"),
+    ("CLI: a server address that is not http", {"a.txt": LETTER}, ["a.txt", "--server", "ftp://host"],
+     "--server: 'ftp://host' is not an http:// address such as http://127.0.0.1:8081"),
     ("config: model not installed", {".toneguard.yaml": "model: no_such_pipeline\n", "a.txt": LETTER},
      ["a.txt"], "{dir}/.toneguard.yaml: model: 'no_such_pipeline' is not an installed spaCy pipeline "
                 "(installed: {installed}); a pipeline folder can be given with --model only"),

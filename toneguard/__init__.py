@@ -17,11 +17,11 @@ __all__ = ["lint_text", "lint_paths", "Report", "Violation", "Suggestion", "Tone
            "ExitCode", "__version__"]
 
 
-def lint_text(text, *, stage=None, path=None, settings=None):
+def lint_text(text, *, stage=None, path=None, settings=None, recipients=()):
     """Lint one draft given as a string; see toneguard.engine.lint_text."""
     from .engine import lint_text as run
 
-    return run(text, stage=stage, path=path, settings=settings)
+    return run(text, stage=stage, path=path, settings=settings, recipients=recipients)
 
 
 def lint_paths(paths, **options):

@@ -21,25 +21,41 @@ def _ids(value: str | None) -> tuple[str, ...] | None:
     return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
-def lint_options(command):
-    """Options shared by `check` and `fix`: what to lint and with which settings."""
-    options = [
-        click.argument("paths", nargs=-1, type=click.Path(), required=True),
-        click.option("--stage", type=STAGE_CHOICE, help="Where the letter stands (overrides front matter and config)."),
-        click.option("--select", metavar="IDS", help="Only these rules (comma-separated ids)."),
-        click.option("--ignore", metavar="IDS", help="Skip these rules (comma-separated ids)."),
-        click.option("--model", metavar="NAME", help="An installed spaCy pipeline, or a pipeline folder, to use."),
-        click.option("--tone-model/--no-tone-model", default=None,
-                     help="Let the trained tone model judge the tone rules (default: on)."),
-        click.option("--config", "config_path", type=click.Path(dir_okay=False),
-                     help="Use this config file instead of searching for one."),
-        click.option("--isolated", is_flag=True, help="Ignore all config files."),
-        click.option("--stdin-filename", metavar="PATH",
-                     help="Name for the draft read from '-': picks its format and config."),
-    ]
+SETTINGS_OPTIONS = [
+    click.option("--stage", type=STAGE_CHOICE, help="Where the letter stands (overrides front matter and config)."),
+    click.option("--select", metavar="IDS", help="Only these rules (comma-separated ids)."),
+    click.option("--ignore", metavar="IDS", help="Skip these rules (comma-separated ids)."),
+    click.option("--model", metavar="NAME", help="An installed spaCy pipeline, or a pipeline folder, to use."),
+    click.option("--tone-model/--no-tone-model", default=None,
+                 help="Let the trained tone model judge the tone rules (default: on)."),
+    click.option("--config", "config_path", type=click.Path(dir_okay=False),
+                 help="Use this config file instead of searching for one."),
+    click.option("--isolated", is_flag=True, help="Ignore all config files."),
+]
+
+
+def _decorate(command, options):
     for option in reversed(options):
         command = option(command)
     return command
+
+
+def settings_options(command):
+    """The options that choose the settings, as `check` has them."""
+    return _decorate(command, SETTINGS_OPTIONS)
+
+
+def lint_options(command):
+    """Options shared by `check` and `fix`: what to lint and with which settings."""
+    return _decorate(command, [
+        click.argument("paths", nargs=-1, type=click.Path(), required=True),
+        *SETTINGS_OPTIONS,
+        click.option("--stdin-filename", metavar="PATH",
+                     help="Name for the draft read from '-': picks its format and config."),
+        click.option("--server", metavar="URL", envvar="TONEGUARD_SERVER",
+                     help="Lint on a running `toneguard serve` (or set TONEGUARD_SERVER); "
+                          "lints here if it is not there."),
+    ])
 
 
 def _overrides(select, ignore, model, tone_model=None):
@@ -63,14 +79,22 @@ def cli():
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: on a terminal).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Processes for big runs (default: one per core from 128 drafts up).")
-def check(paths, stage, select, ignore, model, tone_model, config_path, isolated, stdin_filename,
+def check(paths, stage, select, ignore, model, tone_model, config_path, isolated, stdin_filename, server,
           output_format, fail_on, color, jobs):
     """Lint drafts: files, folders (searched for .txt, .md, .eml) or - for stdin.
 
     Exit status: 0 clean, 1 findings at or above --fail-on, 2 bad input or config.
     """
-    from .engine import lint_paths
     from .formats import Output, available_formats
+
+    if server:  # a running `toneguard serve` lints; this process never loads spaCy
+        from functools import partial
+
+        from .client import lint_paths
+
+        lint_paths = partial(lint_paths, server)
+    else:
+        from .engine import lint_paths
 
     formats = available_formats()
     if output_format not in formats:
@@ -131,14 +155,14 @@ def _rules(tolerant: bool = False):
     """The rules of the current folder's config; `tolerant`: the built-in ones if that config
     is broken (the drafts under it report the error)."""
     from .config import Settings, settings_for
-    from .engine import cached_rules
+    from .rules import load_rules
 
     try:
-        return cached_rules(settings_for("-").rule_dirs)
+        return load_rules(settings_for("-").rule_dirs)
     except ToneguardError:
         if not tolerant:
             raise
-        return cached_rules(Settings().rule_dirs)
+        return load_rules(Settings().rule_dirs)
 
 
 @cli.command()
@@ -146,7 +170,8 @@ def _rules(tolerant: bool = False):
 @click.option("--diff", is_flag=True, help="Print what would change as a unified diff; write nothing.")
 @click.option("--quiet", "-q", is_flag=True, help="Report nothing but errors.")
 @click.option("--force", is_flag=True, help="Fix read-only files too.")
-def fix(paths, stage, select, ignore, model, tone_model, config_path, isolated, stdin_filename, diff, quiet, force):
+def fix(paths, stage, select, ignore, model, tone_model, config_path, isolated, stdin_filename, server, diff, quiet,
+        force):
     """Apply the suggestions marked safe, in place (atomically) or, for -, to stdout.
 
     Other findings are listed, not applied. With - (alone: not with files), the whole
@@ -155,17 +180,23 @@ def fix(paths, stage, select, ignore, model, tone_model, config_path, isolated, 
     """
     import difflib
 
-    from .fixing import fix_paths
+    from .fixing import fix_paths, fix_text
     from .formats import Output, emit_text, printable
     from .sources import STDIN
 
     if STDIN in paths and len(paths) > 1:
         raise ToneguardError("fix: '-' cannot be mixed with other paths (standard input is fixed to standard "
                              "output, files in place); fix them in separate runs")
+    if server:  # a running `toneguard serve` fixes; this process never loads spaCy
+        from .client import Server
+
+        fixer = Server(server).fix
+    else:
+        fixer = fix_text
     filter_mode = list(paths) == ["-"] and not diff
     results = fix_paths(list(paths), write=not diff, stage=stage,
                         overrides=_overrides(select, ignore, model, tone_model),
-                        config=config_path, isolated=isolated, stdin_name=stdin_filename, force=force)
+                        config=config_path, isolated=isolated, stdin_name=stdin_filename, fixer=fixer, force=force)
     # As a filter the text is the output; everything else goes to stderr.
     notes = sys.stderr if filter_mode else sys.stdout
     output = Output(stream=notes, color=_use_color(None) and notes is sys.stdout, errors=sys.stderr)
@@ -268,6 +299,39 @@ def _describe(suggest) -> str:
         conditions.append("for words in capitals" if suggest.shouted else "not for words in capitals")
     return (label[suggest.action] + (f" “{text}”" if text else "")
             + (f" ({'; '.join(conditions)})" if conditions else "") + (" [safe fix]" if suggest.safe else ""))
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; anything but loopback lets other machines in.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8081, show_default=True,
+              help="Port to listen on (LanguageTool's, so its clients find it; 0 picks a free one).")
+@click.option("--allow-origin", "allow_origins", multiple=True, metavar="ORIGIN",
+              help="Answer browser requests from this origin too (repeatable; see serve.allow-origins).")
+@click.option("--time-limit", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+              help="Seconds a request may take, waiting included.")
+@settings_options
+def serve(host, port, allow_origins, time_limit, **settings_flags):
+    """Serve toneguard on this machine: a page at /, LanguageTool's API at /v2, JSON at /api.
+
+    Settings come from the config found in the current folder, as for `check`.
+    SIGINT (Ctrl+C) or SIGTERM stops it after the requests under way are answered.
+    """
+    from dataclasses import replace
+
+    from .config import ORIGIN, settings_for
+    from .server import Limits, serve as run
+
+    for origin in allow_origins:
+        if not ORIGIN.fullmatch(origin):
+            raise click.BadParameter(f"{origin!r} is not an origin (scheme://host[:port])",
+                                     param_hint="'--allow-origin'")
+    flags = settings_flags
+    settings = settings_for("-", flags["config_path"], flags["isolated"]).merged(
+        _overrides(flags["select"], flags["ignore"], flags["model"], flags["tone_model"]))
+    settings = replace(settings, stage=flags["stage"] or settings.stage,
+                       allow_origins=settings.allow_origins + allow_origins)
+    run(settings, host, port, Limits(seconds=time_limit))
 
 
 @cli.command()

@@ -15,16 +15,19 @@ rules:
     budgets: {first-reply: {words: 180}}
   bitterness:
     threshold: 0.7                  # how sure the tone model must be (0-1)
+serve:                              # `toneguard serve` only
+  allow-origins: [chrome-extension://oldceeleldhonbafppcapldpdifcinji]
 ```
 """
 from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -32,11 +35,15 @@ from . import safeyaml
 from .errors import ToneguardError
 from .letter import STAGES
 from .report import SEVERITIES
-from .rules import _KIND_NAMES, Rule, validate_budget
+
+if TYPE_CHECKING:  # rules load on demand: `check --server` finds the config without them
+    from .rules import Rule
 
 CONFIG_FILES = (".toneguard.yaml", ".toneguard.yml", "pyproject.toml")
-KEYS = ("select", "ignore", "stage", "model", "tone-model", "rule-dirs", "fail-on", "rules")
+KEYS = ("select", "ignore", "stage", "model", "tone-model", "rule-dirs", "fail-on", "rules", "serve")
 RULE_OPTIONS = ("severity", "budgets", "threshold")
+SERVE_OPTIONS = ("allow-origins",)
+ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s?#]+", re.I)  # scheme://host[:port], as browsers send it
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,7 @@ class Settings:
     rule_dirs: tuple[str, ...] = ()
     fail_on: str | None = None
     rules: dict = field(default_factory=dict, hash=False, compare=False)  # id -> options
+    allow_origins: tuple[str, ...] = ()  # serve: web origins whose browser requests are answered
     origin: str | None = None  # the file these came from
     flags: "Settings | None" = field(default=None, compare=False)  # what the command line set, if merged
 
@@ -116,6 +124,8 @@ def _strings(value: Any, key: str, where: str) -> tuple[str, ...]:
 
 def parse_settings(data: Any, where: str, base_dir: Path | None = None) -> Settings:
     if not isinstance(data, dict):
+        from .rules import _KIND_NAMES
+
         kind = type(data).__name__
         raise ToneguardError(f"the configuration must be a mapping of keys, not {_KIND_NAMES.get(kind, kind)}", where)
     for key in data:
@@ -140,8 +150,25 @@ def parse_settings(data: Any, where: str, base_dir: Path | None = None) -> Setti
         select=_strings(data["select"], "select", where) if "select" in data else None,
         ignore=_strings(data.get("ignore", []), "ignore", where),
         stage=stage, model=model, tone_model=tone_model, rule_dirs=dirs, fail_on=fail_on,
-        rules=_rule_options(data.get("rules", {}), where), origin=where,
+        rules=_rule_options(data.get("rules", {}), where),
+        allow_origins=_serve_options(data.get("serve", {}), where), origin=where,
     )
+
+
+def _serve_options(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, dict):
+        raise ToneguardError("serve: expected a mapping of options (allow-origins)", where)
+    for option in value:
+        if option not in SERVE_OPTIONS:
+            raise ToneguardError(f"unknown option 'serve.{option}' (options: {', '.join(SERVE_OPTIONS)})", where)
+    origins = value.get("allow-origins", [])
+    if not isinstance(origins, list):
+        raise ToneguardError("serve.allow-origins: expected a list of origins", where)
+    for origin in origins:
+        if not isinstance(origin, str) or not ORIGIN.fullmatch(origin):
+            raise ToneguardError(f"serve.allow-origins: {origin!r} is not an origin "
+                                 "(scheme://host[:port], as in chrome-extension://ID)", where)
+    return tuple(origins)
 
 
 def _rule_options(value: Any, where: str) -> dict:
@@ -167,6 +194,8 @@ def _rule_options(value: Any, where: str) -> dict:
                     key = f"rules.{rule_id}.budgets.{stage}"
                     if stage not in STAGES or not isinstance(budget, dict):
                         raise ToneguardError(f"{key}: expected one of {', '.join(STAGES)} with a mapping", where)
+                    from .rules import validate_budget
+
                     validate_budget(budget, lambda problem, key=key: _raise(f"{key}: {problem}", where))
     return value
 

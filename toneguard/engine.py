@@ -12,7 +12,7 @@ import functools
 import os
 import re
 from dataclasses import dataclass, replace
-from typing import Iterable, Iterator, NamedTuple
+from typing import Callable, Iterable, Iterator, NamedTuple
 
 from spacy.tokens import Doc
 
@@ -20,7 +20,7 @@ from .checks import available_checks
 from .config import Settings, check_ids, settings_for
 from .errors import ToneguardError, internal_error
 from .kinds import KINDS, Draft
-from .letter import Letter, read_letter
+from .letter import Letter, read_letter, with_recipients
 from .matching import Deadline, Matchers
 from .model import load_pipeline, resolve_model
 from .report import UNKNOWN_RULE, UNKNOWN_RULE_MESSAGE, LineIndex, Report, Suggestion, Violation
@@ -203,13 +203,16 @@ def _model_folder(settings: Settings) -> str:
 
 
 def lint_text(text: str, *, stage: str | None = None, path: str | None = None,
-              settings: Settings | None = None) -> Report:
+              settings: Settings | None = None, recipients: Iterable[str] = ()) -> Report:
     """Lint one draft given as text. `path` names it, picks the input format by its
-    suffix (.eml, .md, .txt) and the config file, unless `settings` are given."""
+    suffix (.eml, .md, .txt) and the config file, unless `settings` are given;
+    `recipients` are addresses it goes to besides those its own headers name."""
     name = path or "<text>"
     settings = settings if settings is not None else settings_for(path or STDIN)
     linter = linter_for(settings)
     letter = _read_letter(text, name, settings)
+    if recipients:
+        letter = with_recipients(letter, recipients)
     [doc] = linter.parse([letter])
     return linter.check(letter, doc, settings, stage)
 
@@ -301,16 +304,24 @@ def _job(item, overrides: Settings, config, isolated, stdin_name) -> Job:
     display = (stdin_name or STDIN) if item == STDIN else item
     try:
         settings = settings_for(stdin_name or STDIN if item == STDIN else item, config, isolated).merged(overrides)
-        linter_for(settings)  # rule files, rule ids and model: a mistake there is the config's
     except ToneguardError as error:
         return Job(display, Settings(), error=str(error), config_error=True)
+    return draft_job(display, settings, lambda: read_source(item, stdin_name).text)
+
+
+def draft_job(path: str, settings: Settings, read: Callable[[], str]) -> Job:
+    """The Job for a draft whose settings are known; `read` gives its text. A mistake in the
+    rule files, rule ids or model is the config's, one in the text the draft's."""
     try:
-        source = read_source(item, stdin_name)
-        return Job(display, settings, letter=_read_letter(source.text, display, settings))
+        linter_for(settings)
     except ToneguardError as error:
-        return Job(display, Settings(), error=str(error))
+        return Job(path, Settings(), error=str(error), config_error=True)
+    try:
+        return Job(path, settings, letter=_read_letter(read(), path, settings))
+    except ToneguardError as error:
+        return Job(path, Settings(), error=str(error))
     except Exception as error:
-        return Job(display, Settings(), error=str(internal_error(error, display)))
+        return Job(path, Settings(), error=str(internal_error(error, path)))
 
 
 def _read_letter(text: str, path: str, settings: Settings) -> Letter:

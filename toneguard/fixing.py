@@ -15,10 +15,9 @@ import os
 import tempfile
 from dataclasses import dataclass
 
-from typing import Iterator
+from typing import Callable, Iterable, Iterator
 
 from .config import Settings, settings_for
-from .engine import lint_text
 from .errors import ToneguardError, internal_error
 from .report import Report, Suggestion
 from .sources import STDIN, SourceFile, decode, discover, read_bytes
@@ -47,10 +46,13 @@ def apply(text: str, suggestions: list[Suggestion]) -> tuple[str, int]:
     return text, len(chosen)
 
 
-def fix_text(text: str, *, path: str, settings: Settings, stage: str | None = None) -> Fixed:
+def fix_text(text: str, *, path: str, settings: Settings, stage: str | None = None,
+             recipients: Iterable[str] = ()) -> Fixed:
     """Apply every safe suggestion, re-linting after each pass until none is left."""
+    from .engine import lint_text  # here, so that a client of `toneguard serve` never loads spaCy
+
     applied = 0
-    report = lint_text(text, path=path, settings=settings, stage=stage)
+    report = lint_text(text, path=path, settings=settings, stage=stage, recipients=recipients)
     for _ in range(MAX_PASSES):
         safe = [s for v in report.violations for s in v.suggestions if s.safe]
         if not safe:
@@ -60,7 +62,7 @@ def fix_text(text: str, *, path: str, settings: Settings, stage: str | None = No
                                  "(quoted-printable, base64 or HTML); edit it in your mail client", path)
         text, count = apply(text, safe)
         applied += count
-        report = lint_text(text, path=path, settings=settings, stage=stage)
+        report = lint_text(text, path=path, settings=settings, stage=stage, recipients=recipients)
     return Fixed(text, applied, report)
 
 
@@ -133,11 +135,15 @@ class FileFix:
         return encode(self.fixed.text, self.source.bom)
 
 
+Fixer = Callable[..., Fixed]  # fix_text's signature: text, path=, settings=, stage=
+
+
 def fix_paths(paths: list[str], *, write: bool, stage: str | None = None, overrides: Settings | None = None,
               config: str | None = None, isolated: bool = False, stdin_name: str | None = None,
-              force: bool = False) -> Iterator[FileFix]:
+              fixer: Fixer = fix_text, force: bool = False) -> Iterator[FileFix]:
     """Fix each draft; with `write`, files (never stdin) are replaced atomically, keeping
-    their byte-order mark, line endings and mode; `force` writes read-only files too."""
+    their byte-order mark, line endings and mode; `force` writes read-only files too.
+    `fixer` does the fixing (a running `toneguard serve` can do it instead of this process)."""
     for item in discover(paths):
         if isinstance(item, ToneguardError):
             yield FileFix(item.where or "", error=str(item))
@@ -148,7 +154,7 @@ def fix_paths(paths: list[str], *, write: bool, stage: str | None = None, overri
             raw = read_bytes(item)
             source = decode(raw, name)
             settings = settings_for(name, config, isolated).merged(overrides or Settings())
-            result = FileFix(name, source, fix_text(source.text, path=name, settings=settings, stage=stage), raw=raw)
+            result = FileFix(name, source, fixer(source.text, path=name, settings=settings, stage=stage), raw=raw)
             if write and item != STDIN and result.changed:
                 refuse_to_replace(item, force)
                 write_atomically(item, result.output(), expected=raw)

@@ -8,7 +8,7 @@ into the body map straight back into the file.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import yaml
 from email.utils import getaddresses
@@ -112,6 +112,13 @@ def read_letter(text: str, path: str = "-") -> Letter:
         suppressions=tuple(_suppressions(draft[:end], offsets)),
         named_rules=tuple(_named_rules(draft[:end], offsets)),
     )
+
+
+def with_recipients(letter: Letter, addresses) -> Letter:
+    """The letter with more To/Cc/Bcc addresses, given apart from its text (a form's field)."""
+    people = tuple(_addresses({"to": list(addresses)}, letter.path))
+    return replace(letter, recipients=letter.recipients + tuple(address for _, address in people),
+                   recipient_names=letter.recipient_names + tuple(name for name, _ in people if name))
 
 
 # --- front matter -----------------------------------------------------------

@@ -13,6 +13,7 @@ import math
 import os
 import re
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from string import Formatter
@@ -112,11 +113,11 @@ class Rule:
                  for condition in as_conditions(block.get("model"))]
         return found + [("exceptions", c) for c in as_conditions(self.exceptions.get("model"))]
 
-    @property
+    @cached_property  # asked on every lint (engine.linter_for); the answer never changes
     def needs_tone(self) -> bool:
         return bool(self.model_conditions)
 
-    @property
+    @cached_property  # asked on every lint (engine.linter_for); the answer never changes
     def needs_entities(self) -> bool:
         return any("ENT_TYPE" in str(part) or "ENT_IOB" in str(part)
                    for part in (self.match, self.exceptions))
