@@ -145,7 +145,7 @@ def test_safe_fixes_are_preferred_and_fix_all_applies_them(server):
     assert emotion["code"] == "raw-emotion" and emotion["severity"] == 3
     actions = server.request("textDocument/codeAction", {
         "textDocument": {"uri": uri}, "range": emotion["range"], "context": {"diagnostics": [emotion]}})
-    assert [a["title"] for a in actions if a.get("isPreferred")] == ["replace with “!” [safe fix]"]
+    assert [a["title"] for a in actions if a.get("isPreferred")] == ["replace “!!” with “!” [safe fix]"]
     only = server.request("textDocument/codeAction", {
         "textDocument": {"uri": uri}, "range": emotion["range"],
         "context": {"diagnostics": [], "only": ["source.fixAll"]}})
@@ -194,7 +194,7 @@ def test_hover_and_quick_fixes_list_the_finding_under_the_cursor_first(server):
     actions = server.request("textDocument/codeAction", {
         "textDocument": {"uri": uri}, "range": {"start": cursor, "end": cursor}, "context": {"diagnostics": here}})
     quick = [a for a in actions if a["kind"] == "quickfix"]
-    assert quick[0]["title"] == "replace with “?” [safe fix]" and quick[0]["isPreferred"]
+    assert quick[0]["title"] == "replace “??” with “?” [safe fix]" and quick[0]["isPreferred"]
     assert quick[1]["diagnostics"][0]["code"] == "broad-feedback-question"
     widths = [utf16_offset(text, a["diagnostics"][0]["range"]["end"]) - utf16_offset(text, a["diagnostics"][0]["range"]["start"])
               for a in quick]

@@ -243,8 +243,12 @@ def test_api_fix_applies_the_safe_fixes(client):
     assert "raw-emotion" not in {v["rule"] for v in answer["report"]["files"][0]["violations"]}
 
 
-def test_api_fix_answers_a_clear_400_for_the_whole_letter_mode(client):
-    assert "mode 'all'" in one_line_error(client.post("/api/fix", json={"text": BITTER, "mode": "all"}), 400)
+def test_api_fix_rewrites_the_whole_letter_in_mode_all_as_fix_all_does(client):
+    from toneguard.fixing import fix_text
+
+    answer = client.post("/api/fix", json={"text": BITTER, "mode": "all"}).json()
+    assert answer["text"] == fix_text(BITTER, path="draft.txt", settings=Settings(), plan=True).text != BITTER
+    assert "bitterness" not in {v["rule"] for f in answer["report"]["files"] for v in f["violations"]}
     assert "'mode' must be" in one_line_error(client.post("/api/fix", json={"text": BITTER, "mode": "x"}), 400)
 
 
@@ -400,7 +404,7 @@ CASES = {
     "`/api/check` with an unknown field": lambda c: c.post("/api/check", json={"text": "Hi", "colour": "red"}),
     "`/api/check` with an unknown stage": lambda c: c.post("/api/check", json={"text": "Hi", "stage": "later"}),
     "`/api/check` with a draft that cannot be linted": lambda c: c.post("/api/check", json={"text": " "}),
-    "`/api/fix` with `\"mode\": \"all\"`": lambda c: c.post("/api/fix", json={"text": "Hi", "mode": "all"}),
+    "`/api/fix` with an unknown `\"mode\"`": lambda c: c.post("/api/fix", json={"text": "Hi", "mode": "x"}),
 }
 TIMED = ("a body still arriving after the time limit", "headers still arriving after 10 s",
          "checking past the time limit")  # checked on a real socket in test_serve_process.py

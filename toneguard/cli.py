@@ -170,13 +170,17 @@ def _rules(tolerant: bool = False):
 @click.option("--diff", is_flag=True, help="Print what would change as a unified diff; write nothing.")
 @click.option("--quiet", "-q", is_flag=True, help="Report nothing but errors.")
 @click.option("--force", is_flag=True, help="Fix read-only files too.")
+@click.option("--all", "--unsafe-fixes", "plan", is_flag=True,
+              help="Rewrite the whole letter: apply the first suggestion of every finding, not only the safe "
+                   "ones. This changes what the letter says: read it before you send it.")
 def fix(paths, stage, select, ignore, model, tone_model, config_path, isolated, stdin_filename, server, diff, quiet,
-        force):
+        force, plan):
     """Apply the suggestions marked safe, in place (atomically) or, for -, to stdout.
 
-    Other findings are listed, not applied. With - (alone: not with files), the whole
-    text is printed, fixed or (on an error) as it came in. Exit status: 0 done (with
-    --diff: 0 when nothing would change, 1 when something would), 2 bad input or config.
+    Other findings are listed, not applied; --all applies them too, as one plan for the
+    whole letter. With - (alone: not with files), the whole text is printed, fixed or (on
+    an error) as it came in. Exit status: 0 done (with --diff: 0 when nothing would change,
+    1 when something would), 2 bad input or config.
     """
     import difflib
 
@@ -196,7 +200,8 @@ def fix(paths, stage, select, ignore, model, tone_model, config_path, isolated, 
     filter_mode = list(paths) == ["-"] and not diff
     results = fix_paths(list(paths), write=not diff, stage=stage,
                         overrides=_overrides(select, ignore, model, tone_model),
-                        config=config_path, isolated=isolated, stdin_name=stdin_filename, fixer=fixer, force=force)
+                        config=config_path, isolated=isolated, stdin_name=stdin_filename, fixer=fixer, force=force,
+                        plan=plan)
     # As a filter the text is the output; everything else goes to stderr.
     notes = sys.stderr if filter_mode else sys.stdout
     output = Output(stream=notes, color=_use_color(None) and notes is sys.stdout, errors=sys.stderr)
@@ -225,6 +230,9 @@ def fix(paths, stage, select, ignore, model, tone_model, config_path, isolated, 
         verb = "Would fix" if diff else "Fixed"
         click.echo(f"{verb} {applied} problem{'s' if applied != 1 else ''} in {changed} "
                    f"draft{'s' if changed != 1 else ''}.", file=notes)
+        if plan and changed:
+            click.echo("The whole letter was rewritten: read it before you send it, and fill in any [slot] "
+                       "it asks you for.", file=notes)
     if errors:
         sys.exit(ExitCode.ERROR)
     sys.exit(ExitCode.FINDINGS if diff and changed else ExitCode.OK)
@@ -250,18 +258,42 @@ def explain(rule_id):
         raise ToneguardError(f"unknown rule '{rule_id}' (see `toneguard rules`)")
     rule = rules[rule_id]
     wrap = lambda text: textwrap.fill(" ".join(text.split()), 78, initial_indent="  ", subsequent_indent="  ")  # noqa: E731
-    lines = [f"{rule.id} ({rule.severity}, {rule.kind})", "", "What it flags:", wrap(rule.message), "",
-             "Why it matters:", wrap(rule.why), "", "Where the advice comes from:"]
+    lines = [f"{rule.id} ({_SEVERITY_WORDS[rule.severity]}; {_KIND_WORDS[rule.kind]})", "",
+             "What it flags:", wrap(rule.message), "", "Why it matters:", wrap(rule.why), "",
+             "Where the advice comes from:"]
     lines += [textwrap.fill(cite(article, quote), 78, initial_indent="  ", subsequent_indent="  ",
                             break_long_words=False, break_on_hyphens=False)  # an address stays whole
               for article, quote in rule.sources]
-    lines += ["", "Applies at: " + ", ".join(rule.stages)]
+    lines += ["", "Applies to: " + ", ".join(_STAGE_WORDS[stage] for stage in rule.stages)]
+    lines += _budget_lines(rule)
     lines += _tone_model_lines(rule)
     lines += ["", "Fires on:"]
     lines += [wrap(example.text) for example in rule.fires]
     lines += ["", "Stays quiet on:"] + [wrap(example.text) for example in rule.quiet]
     lines += ["", "Suggested rewrites:"] + [f"  {_describe(suggest)}" for suggest in rule.suggest]
     click.echo("\n".join(lines))
+
+
+_SEVERITY_WORDS = {"error": "an error: fix it before sending", "warning": "a warning: worth fixing",
+                   "info": "a note: worth a second look"}
+_KIND_WORDS = {"existence": "flags words in the letter", "required": "flags something the letter lacks",
+               "metric": "flags a letter over its length", "recipients": "flags a note sent to several people"}
+_STAGE_WORDS = {"first-reply": "the first reply to the rejection", "follow-up": "a follow-up once they have answered",
+                "check-in": "a check-in months later"}
+
+
+def _budget_lines(rule) -> list[str]:
+    """Every number a length rule uses, stage by stage, and how to change them."""
+    if not rule.budgets:
+        return []
+    names = {"words": "words", "sentences": "sentences", "grade": "reading grade (Flesch-Kincaid)"}
+    lines = ["", "Budgets (the body only: greeting and sign-off are not counted):"]
+    for stage, budget in rule.budgets.items():
+        limits = [f"{budget[key]:g} {name}" for key, name in names.items() if key in budget]
+        extra = "; a PS is not counted" if budget.get("ps-exempt") else ""
+        lines.append(f"  {_STAGE_WORDS[stage]}: at most {' and '.join(limits)}{extra}")
+    lines.append(f"  Change them with `rules: {{{rule.id}: {{budgets: {{first-reply: {{words: 180}}}}}}}}` in the config.")
+    return lines
 
 
 def _tone_model_lines(rule) -> list[str]:
@@ -282,7 +314,7 @@ def _tone_model_lines(rule) -> list[str]:
     return lines
 
 
-_FIELDS = {"name": "<their name>", "company": "<the company>", "role": "<the role>",
+_FIELDS = {"name": "<their name>", "company": "<the company>", "role": "<role name>", "month": "<the month>",
            "match": "<the flagged words>", "match_lower": "<the flagged words in lower case>"}
 
 
@@ -290,13 +322,19 @@ def _describe(suggest) -> str:
     """One rule suggestion in words: what it does, with what text, and when it applies."""
     what = {"greeting": "the greeting", "sentence": "the sentence"}.get(suggest.target, "the flagged words")
     label = {"insert": "add " + ("after the greeting" if suggest.at == "start" else "before the sign-off"),
-             "remove": f"delete {what}", "move": "move the sentence to the end of the letter",
+             "remove": "cut only the part of the sentence that does the harm, keeping the rest"
+             if suggest.target == "clause" else f"delete {what}",
+             "move": "move the sentence to the end of the letter",
              "shorten": "cut the letter to its budget, keeping what it needs", "replace": f"replace {what} with"}
     text = suggest.texts[0].format(**_FIELDS) if suggest.texts else ""
     conditions = [f"when they contain {' or '.join(f'“{w}”' for w in suggest.when)}"] if suggest.when else []
     conditions += [f"not when they contain {' or '.join(f'“{w}”' for w in suggest.unless)}"] if suggest.unless else []
     if suggest.shouted is not None:
         conditions.append("for words in capitals" if suggest.shouted else "not for words in capitals")
+    if suggest.stages:
+        conditions.append("in " + " or ".join(_STAGE_WORDS[stage] for stage in suggest.stages))
+    if suggest.register:
+        conditions.append("in a casual note" if suggest.register == "casual" else "in a note that is not casual")
     return (label[suggest.action] + (f" “{text}”" if text else "")
             + (f" ({'; '.join(conditions)})" if conditions else "") + (" [safe fix]" if suggest.safe else ""))
 

@@ -99,14 +99,14 @@ class Server:
         [report] = report_from_document(self.post("/api/check", _fields(text, path, settings, stage)))
         return replace(report, fail_on=settings.fail_on)  # as a local run notes it, for the exit status
 
-    def fix(self, text: str, *, path: str, settings: Settings, stage: str | None = None):
+    def fix(self, text: str, *, path: str, settings: Settings, stage: str | None = None, plan: bool = False):
         """fixing.fix_text's contract, done by the server (or here, if it cannot)."""
         from .fixing import Fixed, fix_text
 
         try:
-            answer = self.post("/api/fix", _fields(text, path, settings, stage))
+            answer = self.post("/api/fix", {**_fields(text, path, settings, stage), "mode": "all" if plan else "safe"})
         except Unavailable:
-            return fix_text(text, path=path, settings=settings, stage=stage)
+            return fix_text(text, path=path, settings=settings, stage=stage, plan=plan)
         [report] = report_from_document(answer["report"])
         return Fixed(answer["text"], answer["applied"], report)
 

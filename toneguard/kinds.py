@@ -81,11 +81,22 @@ class Draft:
         return len(self.letter.body[:end].rstrip())
 
     def first_line(self) -> tuple[int, int]:
-        """The whole-letter findings' span: the first line of the content."""
+        """The first line of the content."""
         start = self.letter.content_start
         line_end = self.letter.body.find("\n", start)
         end = len(self.letter.body) if line_end == -1 else line_end
         return start, start + len(self.letter.body[start:end].rstrip())
+
+    def where_fix_goes(self, rule: Rule) -> tuple[int, int]:
+        """Where a whole-letter finding is reported: the word its fix goes beside (the first
+        word of the content for an opening line, the last one for a closing line), so the
+        findings read in the letter's order."""
+        words = [t for s in self.sentences if s.end_char <= self.content_end for t in s if not t.is_punct]
+        if not words:
+            return self.first_line()
+        at_end = any(s.action == "insert" and s.at == "end" and self._applies(s, "") for s in rule.suggest)
+        word = words[-1] if at_end else words[0]
+        return word.idx, word.idx + len(word)
 
     def source(self, start: int, end: int) -> tuple[int, int]:
         return self.letter.source_span(start, end)
@@ -276,6 +287,8 @@ class Draft:
                 kind = {"remove": "delete", "move": "move", "insert": "insert"}.get(suggest.action, "replace")
                 if suggest.target == "clause":
                     kind = "delete"
+                if suggest.action == "remove" and suggest.target == "match":
+                    old_text = self.original(*target)  # the flagged words, not the space or capital around them
                 result.append(Suggestion(
                     new_text, *self.source(start, end), safe=suggest.safe, where=where, deletes=kind == "delete",
                     kind=kind, description=self.describe(suggest, kind, start, end, old_text, new_text, where)))
@@ -299,20 +312,22 @@ class Draft:
         if kind == "move":
             return "move this sentence to the end of the letter, after your thanks"
         if suggest.action == "shorten":
-            return f"shorten the letter to what its budget allows, keeping your thanks, detail and open door: “{_brief(new_text)}”"
+            return f"shorten it to what the budget allows, keeping your thanks, detail and open door: “{new_text}”"
         if suggest.target == "clause":
-            kept = " ".join(new_text.split())
-            return f"cut the part that does the harm, keeping “{_brief(kept)}”"
+            return f"keep only “{_brief(new_text)}”{self._drops(start, end, new_text)}"
         if kind == "delete":
             what = "the sentence " if suggest.target == "sentence" else ""
             return f"delete {what}“{_brief(old_text)}”"
         if suggest.target == "greeting":
             return f"change the greeting to “{new_text.strip()}”"
         if suggest.target == "sentence":
-            dropped = [fact for fact in self.facts_in(start, end) if fact not in new_text]
-            loses = f" (this drops {', '.join(f'“{f}”' for f in dropped)})" if dropped else ""
-            return f"rewrite the sentence as “{new_text.strip()}”{loses}"
+            return f"rewrite the sentence as “{new_text.strip()}”{self._drops(start, end, new_text)}"
         return f"replace “{_brief(old_text)}” with “{new_text}”"
+
+    def _drops(self, start: int, end: int, new_text: str) -> str:
+        """" (this drops “five years”)": the facts a rewrite of body[start:end] leaves out."""
+        dropped = [fact for fact in self.facts_in(start, end) if fact not in new_text]
+        return f" (this drops {', '.join(f'“{f}”' for f in dropped)})" if dropped else ""
 
     def facts_in(self, start: int, end: int) -> list[str]:
         """The names, places, numbers and roles in body[start:end] (as written)."""
@@ -392,44 +407,82 @@ _CLOSERS = ".!?"
 def _cut_clause(draft: Draft, span, rule: Rule) -> Edit | None:
     """The sentence holding the finding with only the clause that does the harm cut out:
     "Thanks for your time, but the process was a mess." keeps "Thanks for your time." The
-    clause comes from the parse: the hit's own clause if it hangs off the main one (a
-    coordinated, adverbial or complement clause), or else the main clause, when a clause
-    coordinated with it can stand alone. None when nothing sound would be left."""
+    clauses come from the parse (coordinated, adverbial and complement clauses, or the main
+    clause when a clause coordinated with it can stand alone); the cut must take every
+    pattern hit of the rule with it, and what stays must be a sound sentence that the tone
+    model, where the rule listens to it, no longer judges as the problem. The smallest cut
+    that does all that wins; None when there is none."""
     sentence = draft.sentence_at(span[0]) if span else None
-    hit = draft.doc.char_span(span[0], span[1], alignment_mode="expand") if span else None
-    if sentence is None or hit is None:
+    if sentence is None:
         return None
-    node = hit.root
-    while node.dep_ not in _CLAUSES and node.head is not node and sentence.start <= node.head.i < sentence.end:
-        node = node.head
-    inside = range(sentence.start, sentence.end)
-    if node.dep_ in _CLAUSES:
-        dropped = set(range(node.left_edge.i, node.right_edge.i + 1))
-        keep = [i for i in inside if i not in dropped]
-    else:  # the main clause is the harm: keep a clause coordinated with it, after the hit
-        others = [c for c in node.children if c.dep_ in ("conj", "parataxis") and c.pos_ in ("VERB", "AUX")
-                  and c.i >= hit.end]
-        if not others:
-            return None
-        keep = list(range(others[-1].left_edge.i, others[-1].right_edge.i + 1))
     doc = draft.doc
-    while keep and (doc[keep[0]].dep_ in _LINKS or doc[keep[0]].is_punct or doc[keep[0]].is_space):
-        keep.pop(0)
-    while keep and (doc[keep[-1]].is_punct or doc[keep[-1]].is_space or doc[keep[-1]].dep_ in ("cc", "mark")):
-        keep.pop()
-    words = [doc[i] for i in keep if not doc[i].is_punct]
-    if len(words) < 3 or not any(t.pos_ in ("VERB", "AUX") for t in words):
+    hits = [h for h in draft.hits(rule) if sentence.start <= h.start < sentence.end]
+    options = []
+    for kept in _clause_splits(sentence):
+        if any(set(range(h.start, h.end)) & set(kept) for h in hits):
+            continue  # the part that would stay still has the problem in it
+        words = [doc[i] for i in kept if not doc[i].is_punct]
+        if len(words) >= 3 and any(t.pos_ in ("VERB", "AUX") for t in words):
+            options.append((kept, _rebuild(draft, sentence, kept, words)))
+    options = _still_fine(draft, rule, options)
+    if not options:
         return None
-    if any(keep[0] <= h.start < keep[-1] + 1 for h in draft.hits(rule)):
-        return None  # the part that would stay is no better
-    pieces = []
-    for i in keep:
-        token = doc[i]
-        pieces.append(draft.original(token.idx, token.idx + len(token)) + token.whitespace_)
-    kept = "".join(pieces).strip()
+    kept, text = max(options, key=lambda option: len(option[0]))
+    return sentence.start_char, sentence.end_char, text, "the clause"
+
+
+def _clause_splits(sentence: Span) -> Iterator[list[int]]:
+    """Token indices that stay for each way of cutting one clause out of the sentence."""
+    doc, inside = sentence.doc, range(sentence.start, sentence.end)
+    for token in sentence:
+        if token.dep_ not in _CLAUSES or not sentence.start <= token.head.i < sentence.end:
+            continue
+        dropped = set(range(token.left_edge.i, token.right_edge.i + 1))
+        before = token.left_edge.i - 1  # the "but" or the comma that tied it on
+        while before >= sentence.start and (doc[before].dep_ in ("cc", "punct") or doc[before].is_space):
+            dropped.add(before)
+            before -= 1
+        yield [i for i in inside if i not in dropped]
+        if token.dep_ in ("conj", "parataxis") and token.head.dep_ == "ROOT":
+            yield list(range(token.left_edge.i, token.right_edge.i + 1))  # the main clause goes instead
+
+
+def _rebuild(draft: Draft, sentence: Span, kept: list[int], words) -> str:
+    """The kept tokens as the writer wrote them, trimmed of dangling links, as a sentence."""
+    doc = draft.doc
+    kept = list(kept)
+    while kept and (doc[kept[0]].dep_ in _LINKS or doc[kept[0]].is_punct or doc[kept[0]].is_space):
+        kept.pop(0)
+    while kept and (doc[kept[-1]].is_punct or doc[kept[-1]].is_space or doc[kept[-1]].dep_ in ("cc", "mark")):
+        kept.pop()
+    text = "".join(draft.original(doc[i].idx, doc[i].idx + len(doc[i])) + doc[i].whitespace_ for i in kept).strip()
     last = sentence[-1].text
-    closer = last if last in _CLOSERS and not (last == "?" and words[0].tag_ not in ("MD", "VBZ", "VBP", "VBD", "WRB", "WP")) else "."
-    return sentence.start_char, sentence.end_char, kept[:1].upper() + kept[1:] + closer, "the clause"
+    question = words and words[0].tag_ in ("MD", "VBZ", "VBP", "VBD", "WRB", "WP")
+    closer = last if last in _CLOSERS and (last != "?" or question) else "."
+    return text[:1].upper() + text[1:] + closer
+
+
+def _still_fine(draft: Draft, rule: Rule, options: list) -> list:
+    """The options whose kept text the tone model clearly clears for this rule: scored under
+    half the rule's threshold, so a dig that only just passes does not stay (all of them when
+    the rule does not listen to the model or the model is off)."""
+    conditions = [c for role, c in rule.model_conditions if role == "match"]
+    if not options or not conditions or not draft.tone_ran:
+        return options
+    from .tone import score_texts
+
+    threshold = draft.settings.threshold(rule)
+    scores = score_texts([text for _, text in options])
+    fine = []
+    for option, score in zip(options, scores):
+        if all(max(score[label] for label in _labels(c)) < (threshold if threshold is not None else c["threshold"]) / 2
+               for c in conditions if "threshold" in c):
+            fine.append(option)
+    return fine
+
+
+def _labels(condition: dict) -> list[str]:
+    return [condition["label"]] if isinstance(condition["label"], str) else list(condition["label"])
 
 
 def _insert(draft: Draft, suggest: Suggest, text: str, span, rule) -> Edit | None:
@@ -519,7 +572,7 @@ def existence(rule: Rule, draft: Draft) -> Iterator[Finding]:
 
 def required(rule: Rule, draft: Draft) -> Iterator[Finding]:
     if not draft.hits(rule):
-        yield Finding(*draft.source(*draft.first_line()), suggestions=draft.suggestions(rule, None))
+        yield Finding(*draft.source(*draft.where_fix_goes(rule)), suggestions=draft.suggestions(rule, None))
 
 
 def metric(rule: Rule, draft: Draft) -> Iterator[Finding]:
@@ -533,8 +586,15 @@ def metric(rule: Rule, draft: Draft) -> Iterator[Finding]:
         measured["grade"] = readability_grade(" ".join(s.text for s in sentences))
     over = [f"{measured[key]:g} {key} (budget {budget[key]:g})"
             for key in ("words", "sentences", "grade") if key in budget and measured[key] > budget[key]]
-    if over:
-        yield Finding(*draft.source(*draft.first_line()), detail=f"{draft.stage}: " + ", ".join(over),
+    if over:  # reported on what runs over: from the first sentence past the budget to the end
+        within, words = 0, 0
+        for sentence in sentences:
+            words += count_words(sentence)
+            if within >= budget.get("sentences", len(sentences)) or words > budget.get("words", float("inf")):
+                break
+            within += 1
+        first = sentences[min(within, len(sentences) - 1)]
+        yield Finding(*draft.source(first.start_char, sentences[-1].end_char), detail=f"{draft.stage}: " + ", ".join(over),
                       suggestions=draft.suggestions(rule, None))
 
 
@@ -550,7 +610,7 @@ def recipients(rule: Rule, draft: Draft) -> Iterator[Finding]:
     count = len(letter.recipients)
     if count > rule.max:
         fields = letter.recipient_fields
-        span = (fields[0][0], fields[0][1]) if fields else draft.source(*draft.first_line())
+        span = (fields[0][0], fields[0][1]) if fields else draft.source(*draft.where_fix_goes(rule))
         suggestions = [s for s in draft.suggestions(rule, None)] + list(_one_recipient(letter))
         yield Finding(*span, detail=f"{count} recipients in To/Cc/Bcc", suggestions=tuple(suggestions))
     yield from existence(rule, draft)

@@ -90,7 +90,7 @@ class Linting:
         return await asyncio.get_running_loop().run_in_executor(self.thread, function, *args)
 
 
-def _lint(text: str, path: str, settings: Settings, stage: str | None, recipients=(), fix: bool = False):
+def _lint(text: str, path: str, settings: Settings, stage: str | None, recipients=(), fix: str | None = None):
     """On the worker: a configuration problem is the request's (400), a draft problem the draft's (422)."""
     try:
         linter_for(settings)
@@ -98,7 +98,7 @@ def _lint(text: str, path: str, settings: Settings, stage: str | None, recipient
         raise HTTPException(400, str(problem)) from None
     try:
         if fix:
-            return fix_text(text, path=path, settings=settings, stage=stage, recipients=recipients)
+            return fix_text(text, path=path, settings=settings, stage=stage, recipients=recipients, plan=fix == "all")
         return lint_text(text, path=path, settings=settings, stage=stage, recipients=recipients)
     except ToneguardError as problem:
         raise HTTPException(422, str(problem)) from None
@@ -162,12 +162,9 @@ async def api_check(request: Request) -> Response:
 async def api_fix(request: Request) -> Response:
     fields = await _json(request, API_FIELDS + ("mode",))
     mode = fields.get("mode", "safe")
-    if mode == "all":
-        raise HTTPException(400, "mode 'all' (the whole-letter rewrite) is not available in this version; "
-                                 "use 'safe'")
-    if mode != "safe":
-        raise HTTPException(400, "'mode' must be 'safe' (or, in a later version, 'all')")
-    fixed = await request.app.state.linting.run(_lint, *_draft(request, fields), True)
+    if mode not in ("safe", "all"):
+        raise HTTPException(400, "'mode' must be 'safe' (the safe fixes) or 'all' (the whole-letter rewrite)")
+    fixed = await request.app.state.linting.run(_lint, *_draft(request, fields), mode)
     return JSONResponse({"text": fixed.text, "applied": fixed.applied, "report": report_document([fixed.report])})
 
 
