@@ -28,7 +28,7 @@ from data import LABELS  # noqa: E402
 CARD = (REPO / "training" / "CARD.md").read_text(encoding="utf-8")
 META = json.loads((TONE_MODEL_DIR / "meta.json").read_text(encoding="utf-8"))
 LETTER = "Hi Sam,\n\nThank you for the tour of the lab at Acme.\n\n{}\n\nPlease keep me in mind for future roles.\n\nBest,\nJo\n"
-ONLY_THE_MODEL_SEES = "Your company is garbage anyway."
+ONLY_THE_MODEL_SEES = "Hope the new hire works out for you, though I wouldn't put money on it."
 
 
 def fired(text: str, **settings) -> set[str]:
@@ -48,7 +48,8 @@ def test_the_shipped_model_states_its_version_and_spacy_pin_and_the_card_agrees(
 
 
 def test_every_label_a_rule_listens_to_is_one_the_model_has():
-    used = {condition["label"] for rule in cached_rules(()).values() for _, condition in rule.model_conditions}
+    used = {label for rule in cached_rules(()).values() for _, condition in rule.model_conditions
+            for label in ([condition["label"]] if isinstance(condition["label"], str) else condition["label"])}
     assert used and used <= set(LABELS)
 
 
@@ -66,7 +67,7 @@ def test_a_rule_naming_a_label_the_model_lacks_is_refused_at_load():
 
 def test_every_sentence_is_scored_in_every_paragraph_of_a_joined_letter():
     linter = linter_for(Settings())
-    letter = read_letter(LETTER.format("I enjoyed the walk round the kitchen. Your company is garbage anyway."))
+    letter = read_letter(LETTER.format("I enjoyed the walk round the kitchen. " + ONLY_THE_MODEL_SEES))
     [doc] = linter.parse([letter])
     scored = [sentence_scores(s) for s in doc.sents if s.text.strip()]
     assert scored and all(set(scores) == set(LABELS) for scores in scored)

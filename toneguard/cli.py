@@ -331,6 +331,8 @@ def _describe(suggest) -> str:
     conditions += [f"not when they contain {' or '.join(f'“{w}”' for w in suggest.unless)}"] if suggest.unless else []
     if suggest.shouted is not None:
         conditions.append("for words in capitals" if suggest.shouted else "not for words in capitals")
+    if suggest.marks is not None:
+        conditions.append("for a run of marks" if suggest.marks else "not for a run of marks")
     if suggest.stages:
         conditions.append("in " + " or ".join(_STAGE_WORDS[stage] for stage in suggest.stages))
     if suggest.register:

@@ -58,7 +58,7 @@ def fix_text(text: str, *, path: str, settings: Settings, stage: str | None = No
 
     applied = 0
     report = lint_text(text, path=path, settings=settings, stage=stage, recipients=recipients)
-    seen, planted = {text}, set()
+    seen, planted = {text}, fill_ins(settings)
     for _ in range(PLAN_PASSES if plan else MAX_PASSES):
         edits = plan_edits(text, report, planted) if plan else [
             s for v in report.violations for s in v.suggestions if s.safe]
@@ -81,6 +81,15 @@ PLAN_PASSES = 8
 _SLOT = re.compile(r"\[[^\[\]\n]{1,60}\]")  # a fill-in slot a suggestion puts in: "[their name]"
 
 
+def fill_ins(settings: Settings) -> set[str]:
+    """The fill-in slots toneguard's own suggestions ask the writer to fill ("[their name]"):
+    the plan leaves them for the writer, whoever put them in."""
+    from .engine import cached_rules
+
+    return {slot for rule in cached_rules(settings.rule_dirs).values() for suggest in rule.suggest
+            for text in suggest.texts for slot in _SLOT.findall(text)}
+
+
 def plan_edits(text: str, report: Report, planted: set[str] = frozenset()) -> list[Suggestion]:
     """One pass of the whole-letter plan: the first suggestion of each finding, as edits that
     make one coherent letter. Rewrites of what is there come first, most severe first, and an
@@ -92,7 +101,8 @@ def plan_edits(text: str, report: Report, planted: set[str] = frozenset()) -> li
     def first(violation) -> Suggestion | None:
         for suggestion in violation.suggestions:
             stock = suggestion.text.strip()
-            if suggestion.kind in ("insert", "replace") and len(stock) > 20 and stock in text:
+            elsewhere = text[:suggestion.start] + "\n" + text[suggestion.end:]
+            if suggestion.kind in ("insert", "replace") and len(stock) > 20 and stock in elsewhere:
                 continue  # this sentence is in the letter already
             return suggestion
         return None

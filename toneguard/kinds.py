@@ -244,6 +244,8 @@ class Draft:
             return False
         if suggest.shouted is not None and suggest.shouted != (matched.isupper() and matched.isalpha()):
             return False
+        if suggest.marks is not None and suggest.marks != (bool(matched) and not any(c.isalnum() for c in matched)):
+            return False
         if suggest.stages and self.stage not in suggest.stages:
             return False
         return suggest.register is None or suggest.register == ("casual" if self.casual else "formal")
@@ -462,21 +464,23 @@ def _rebuild(draft: Draft, sentence: Span, kept: list[int], words) -> str:
     return text[:1].upper() + text[1:] + closer
 
 
+_TONE = ("bitter", "challenge", "pleading", "raw_emotion")
+
+
 def _still_fine(draft: Draft, rule: Rule, options: list) -> list:
-    """The options whose kept text the tone model clearly clears for this rule: scored under
-    half the rule's threshold, so a dig that only just passes does not stay (all of them when
-    the rule does not listen to the model or the model is off)."""
-    conditions = [c for role, c in rule.model_conditions if role == "match"]
-    if not options or not conditions or not draft.tone_ran:
+    """The options whose kept text the tone model clearly clears: under half the rule's own
+    threshold, so a dig that only just passes does not stay, and with no other tone problem
+    in it (all of them when the model is off)."""
+    if not options or not draft.tone_ran:
         return options
     from .tone import score_texts
 
     threshold = draft.settings.threshold(rule)
-    scores = score_texts([text for _, text in options])
+    conditions = [c for role, c in rule.model_conditions if role == "match" and "threshold" in c]
     fine = []
-    for option, score in zip(options, scores):
+    for option, score in zip(options, score_texts([text for _, text in options])):
         if all(max(score[label] for label in _labels(c)) < (threshold if threshold is not None else c["threshold"]) / 2
-               for c in conditions if "threshold" in c):
+               for c in conditions) and max(score[label] for label in _TONE) < 0.5:
             fine.append(option)
     return fine
 
@@ -521,20 +525,30 @@ def _shorten(draft: Draft, suggest: Suggest, text: str, span, rule) -> Edit | No
     max_words = budget.get("words", float("inf"))
     max_sentences = budget.get("sentences", len(sentences))
 
-    def carries(sentence: Span, rule_id: str) -> bool:
-        return any(sentence.start <= hit.start < sentence.end for hit in draft.hits(draft.rules[rule_id]))
+    # Sentences kept or cut whole: the parser can end one before "so I can close that gap.",
+    # and cutting that part would leave the rest without its full stop.
+    units: list[list[Span]] = []
+    for sentence in sentences:
+        if units and not _ends_sentence(units[-1][-1]) and "\n\n" not in draft.letter.body[
+                units[-1][-1].end_char:sentence.start_char].replace("\r", ""):
+            units[-1].append(sentence)
+        else:
+            units.append([sentence])
 
-    # One sentence for each thing the letter must keep, then the rest in order.
-    order = [next((s for s in sentences if carries(s, rule_id)), None) for rule_id in rule.keep]
-    order = [s for s in order if s is not None] + sentences
-    kept, words = [], 0
-    for sentence in order:
-        count = count_words(sentence)
-        if sentence in kept or len(kept) >= max_sentences or words + count > max_words:
+    def carries(unit: list[Span], rule_id: str) -> bool:
+        return any(s.start <= hit.start < s.end for s in unit for hit in draft.hits(draft.rules[rule_id]))
+
+    # One unit for each thing the letter must keep, then the rest in order.
+    order = [next((u for u in units if carries(u, rule_id)), None) for rule_id in rule.keep]
+    order = [u for u in order if u is not None] + units
+    kept, words, count = [], 0, 0
+    for unit in order:
+        unit_words = sum(count_words(s) for s in unit)
+        if unit in kept or count + len(unit) > max_sentences or words + unit_words > max_words:
             continue
-        kept.append(sentence)
-        words += count
-    kept.sort(key=lambda s: s.start)
+        kept.append(unit)
+        words, count = words + unit_words, count + len(unit)
+    kept = [s for unit in sorted(kept, key=lambda u: u[0].start) for s in unit]
     if not kept or len(kept) == len(sentences):
         return None
     pieces = []
@@ -544,6 +558,11 @@ def _shorten(draft: Draft, suggest: Suggest, text: str, span, rule) -> Edit | No
             pieces.append(draft.letter.newline * 2 if "\n\n" in between else " ")
         pieces.append(draft.original(sentence.start_char, sentence.end_char))
     return sentences[0].start_char, sentences[-1].end_char, "".join(pieces), "the content, shortened"
+
+
+def _ends_sentence(sentence: Span) -> bool:
+    text = sentence.text.rstrip(" \t\r\n\"')”’»)]")
+    return text.endswith((".", "!", "?", "…", ":", ";"))
 
 
 ACTIONS: dict[str, Callable[..., Edit | None]] = {
@@ -570,7 +589,16 @@ def existence(rule: Rule, draft: Draft) -> Iterator[Finding]:
                       suggestions=draft.suggestions(rule, (hit.start_char, hit.end_char)))
 
 
+_FILL_IN = re.compile(r"\[[^\[\]\n]{1,60}\]")
+
+
 def required(rule: Rule, draft: Draft) -> Iterator[Finding]:
+    """A finding when the letter lacks what the rule requires. A fill-in slot of the rule's own
+    suggestion in the letter ("[one moment from the interview]") means it is on its way: the
+    placeholder rule asks for it to be filled, and one request is enough."""
+    own_slots = {slot for suggest in rule.suggest for text in suggest.texts for slot in _FILL_IN.findall(text)}
+    if any(slot in draft.letter.body for slot in own_slots):
+        return
     if not draft.hits(rule):
         yield Finding(*draft.source(*draft.where_fix_goes(rule)), suggestions=draft.suggestions(rule, None))
 
@@ -628,7 +656,8 @@ def _one_recipient(letter: Letter) -> Iterator[Suggestion]:
         gap = source[previous_end:next_start]  # other headers between them stay
         pieces.append(gap[: -len(letter.newline)] if gap.endswith(letter.newline) else gap)
     yield Suggestion("".join(pieces), fields[0][0], fields[-1][1], safe=False,
-                     where="address only the first recipient; write the others their own note")
+                     where="address only the first recipient; write the others their own note",
+                     description=f"send it to {letter.recipients[0]} only, and write the others a note of their own")
 
 
 KINDS: dict[str, Callable[[Rule, Draft], Iterator[Finding]]] = {

@@ -385,10 +385,13 @@ def _violation(diagnostic: lsp.Diagnostic, version: int | None) -> Violation | N
 
 
 def _nearness(violation: Violation, offset: int) -> tuple:
-    """Sort key putting the finding under the cursor before the letter-wide ones around it:
-    spans containing `offset` first, the narrowest of them first, then the most severe."""
-    return (not violation.start <= offset <= violation.end, violation.end - violation.start,
-            -severity_rank(violation.severity))
+    """Sort key putting the finding under the cursor before the ones around it: the nearest
+    first (a span holding `offset` before one that merely touches it), the narrowest of those,
+    then the most severe."""
+    start, end = violation.start, violation.end
+    holds = start <= offset < end or start == end == offset
+    distance = 0 if start <= offset <= end else min(abs(offset - start), abs(offset - end))
+    return (distance, not holds, end - start, -severity_rank(violation.severity))
 
 
 def _wanted(kind: str, only: list[str] | None) -> bool:

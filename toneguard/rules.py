@@ -49,6 +49,7 @@ class Suggest:
     when: tuple[str, ...] = ()  # only for violations whose text contains one of these
     unless: tuple[str, ...] = ()  # not for violations whose text contains one of these
     shouted: bool | None = None  # only for violations in capitals ("REALLY"), or (false) only for others
+    marks: bool | None = None  # only for violations that are a run of marks ("!!"), or (false) only for others
     stages: tuple[str, ...] = ()  # only for letters at these stages (all when empty)
     register: str | None = None  # only for casual notes ("casual") or only for the others ("formal")
 
@@ -496,8 +497,8 @@ def _suggestions(check: _Checker) -> tuple[Suggest, ...]:
         actions = [a for a in ACTIONS if a in item]
         if len(actions) != 1:
             check.fail(f"give exactly one of {', '.join(ACTIONS)}", where)
-        unknown = set(item) - set(ACTIONS) - {"at", "safe", "when", "unless", "target", "shouted", "stages",
-                                              "register"}
+        unknown = set(item) - set(ACTIONS) - {"at", "safe", "when", "unless", "target", "shouted", "marks",
+                                              "stages", "register"}
         if unknown:
             check.fail(f"unknown key {sorted(unknown)[0]!r}", where)
         action = actions[0]
@@ -511,7 +512,7 @@ def _suggestions(check: _Checker) -> tuple[Suggest, ...]:
             check.fail("'at' is start (after the greeting) or end (before the sign-off)", where)
         if item.get("target", "match") not in TARGETS:
             check.fail(f"'target' is one of {', '.join(TARGETS)}", where)
-        for flag in ("safe", "shouted"):
+        for flag in ("safe", "shouted", "marks"):
             if not isinstance(item.get(flag, False), bool):
                 check.fail(f"'{flag}' is true or false", where)
         stages = check.strings(f"{where}.stages", item.get("stages", []))
@@ -536,6 +537,7 @@ def _suggestions(check: _Checker) -> tuple[Suggest, ...]:
             when=check.strings(f"{where}.when", item.get("when", [])),
             unless=check.strings(f"{where}.unless", item.get("unless", [])),
             shouted=item.get("shouted"),
+            marks=item.get("marks"),
             stages=stages,
             register=item.get("register"),
         ))
