@@ -120,7 +120,13 @@ CASES = [
      "{dir}/.toneguard.yaml: select: unknown rule 'rudeness' (see `toneguard rules`)"),
     ("config: unknown key", {".toneguard.yaml": "colour: red\n", "a.txt": LETTER}, ["a.txt"],
      "{dir}/.toneguard.yaml: unknown key 'colour' (known keys: select, ignore, stage, model, tone-model, rule-dirs, "
-     "fail-on, rules, correspondence-root)"),
+     "fail-on, rules, serve, correspondence-root)"),
+    ("config: an allowed origin that is no origin", {".toneguard.yaml": "serve: {allow-origins: [http://a/b]}\n",
+                                                     "a.txt": LETTER}, ["a.txt"],
+     "{dir}/.toneguard.yaml: serve.allow-origins: 'http://a/b' is not an origin (scheme://host[:port], "
+     "as in chrome-extension://ID)"),
+    ("CLI: a server address that is not http", {"a.txt": LETTER}, ["a.txt", "--server", "ftp://host"],
+     "--server: 'ftp://host' is not an http:// address such as http://127.0.0.1:8081"),
     ("config: a window that is no length of time",
      {".toneguard.yaml": "rules:\n  replied-too-soon: {window: soon}\n", "a.txt": LETTER}, ["a.txt"],
      "{dir}/.toneguard.yaml: rules.replied-too-soon.window: expected a length of time such as 12h, 2d or 4w, "

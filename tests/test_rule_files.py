@@ -45,7 +45,7 @@ def test_an_extra_rule_folder_adds_rules(cli, workdir):
     (workdir / "a.txt").write_text("Hi Priya,\n\nThank you for the tour of the lab and the great synergy.\n")
     run = cli("check", "a.txt", "--select", "house-style")
     assert "warning house-style Says \"synergy\"." in run.out
-    assert "→ replace with “teamwork”" in run.out
+    assert "→ replace “synergy” with “teamwork”" in run.out
 
 
 def test_builtin_patterns_pass_spacys_own_validation():

@@ -17,11 +17,12 @@ __all__ = ["lint_text", "lint_texts", "lint_paths", "Report", "Violation", "Sugg
            "ExitCode", "__version__"]
 
 
-def lint_text(text, *, stage=None, path=None, settings=None, now=None, correspondence=False):
+def lint_text(text, *, stage=None, path=None, settings=None, recipients=(), now=None, correspondence=False):
     """Lint one draft given as a string; see toneguard.engine.lint_text."""
     from .engine import lint_text as run
 
-    return run(text, stage=stage, path=path, settings=settings, now=now, correspondence=correspondence)
+    return run(text, stage=stage, path=path, settings=settings, recipients=recipients, now=now,
+               correspondence=correspondence)
 
 
 def lint_texts(drafts, **options):

@@ -16,16 +16,19 @@ rules:
     budgets: {first-reply: {words: 180}}
   bitterness:
     threshold: 0.7                  # how sure the tone model must be (0-1)
+serve:                              # `toneguard serve` only
+  allow-origins: [chrome-extension://oldceeleldhonbafppcapldpdifcinji]
 ```
 """
 from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -33,11 +36,16 @@ from . import safeyaml
 from .errors import ToneguardError
 from .letter import STAGES
 from .report import SEVERITIES
-from .rules import _KIND_NAMES, OPTIONS, Rule, parse_option, validate_budget
+
+if TYPE_CHECKING:  # rules load on demand: `check --server` finds the config without them
+    from .rules import Rule
 
 CONFIG_FILES = (".toneguard.yaml", ".toneguard.yml", "pyproject.toml")
-KEYS = ("select", "ignore", "stage", "model", "tone-model", "rule-dirs", "fail-on", "rules", "correspondence-root")
-RULE_OPTIONS = ("severity", "budgets", "threshold", *OPTIONS)
+KEYS = ("select", "ignore", "stage", "model", "tone-model", "rule-dirs", "fail-on", "rules", "serve",
+        "correspondence-root")
+RULE_OPTIONS = ("severity", "budgets", "threshold")  # and a cross-draft rule's (rules.OPTIONS)
+SERVE_OPTIONS = ("allow-origins",)
+ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s?#]+", re.I)  # scheme://host[:port], as browsers send it
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,7 @@ class Settings:
     rule_dirs: tuple[str, ...] = ()
     fail_on: str | None = None
     rules: dict = field(default_factory=dict, hash=False, compare=False)  # id -> options
+    allow_origins: tuple[str, ...] = ()  # serve: web origins whose browser requests are answered
     correspondence_root: str | None = None  # the folder whose tree is one correspondence (absolute)
     origin: str | None = None  # the file these came from
     flags: "Settings | None" = field(default=None, compare=False)  # what the command line set, if merged
@@ -99,7 +108,7 @@ class Settings:
                                                        if block == "match"):
                 raise ToneguardError(f"rules.{rule_id}: option 'threshold' only applies to rules that listen to "
                                      "the tone model (see `toneguard explain`)", self.origin)
-            for option in set(options) & set(OPTIONS) - set(rules[rule_id].options):
+            for option in set(options) - set(RULE_OPTIONS) - set(rules[rule_id].options):
                 raise ToneguardError(f"rules.{rule_id}: option '{option}' does not apply to this rule "
                                      f"(see `toneguard explain {rule_id}`)", self.origin)
 
@@ -121,6 +130,8 @@ def _strings(value: Any, key: str, where: str) -> tuple[str, ...]:
 
 def parse_settings(data: Any, where: str, base_dir: Path | None = None) -> Settings:
     if not isinstance(data, dict):
+        from .rules import _KIND_NAMES
+
         kind = type(data).__name__
         raise ToneguardError(f"the configuration must be a mapping of keys, not {_KIND_NAMES.get(kind, kind)}", where)
     for key in data:
@@ -150,8 +161,25 @@ def parse_settings(data: Any, where: str, base_dir: Path | None = None) -> Setti
         select=_strings(data["select"], "select", where) if "select" in data else None,
         ignore=_strings(data.get("ignore", []), "ignore", where),
         stage=stage, model=model, tone_model=tone_model, rule_dirs=dirs, fail_on=fail_on,
-        rules=_rule_options(data.get("rules", {}), where), origin=where, correspondence_root=root,
+        rules=_rule_options(data.get("rules", {}), where), correspondence_root=root,
+        allow_origins=_serve_options(data.get("serve", {}), where), origin=where,
     )
+
+
+def _serve_options(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, dict):
+        raise ToneguardError("serve: expected a mapping of options (allow-origins)", where)
+    for option in value:
+        if option not in SERVE_OPTIONS:
+            raise ToneguardError(f"unknown option 'serve.{option}' (options: {', '.join(SERVE_OPTIONS)})", where)
+    origins = value.get("allow-origins", [])
+    if not isinstance(origins, list):
+        raise ToneguardError("serve.allow-origins: expected a list of origins", where)
+    for origin in origins:
+        if not isinstance(origin, str) or not ORIGIN.fullmatch(origin):
+            raise ToneguardError(f"serve.allow-origins: {origin!r} is not an origin "
+                                 "(scheme://host[:port], as in chrome-extension://ID)", where)
+    return tuple(origins)
 
 
 def _rule_options(value: Any, where: str) -> dict:
@@ -162,19 +190,21 @@ def _rule_options(value: Any, where: str) -> dict:
             raise ToneguardError(f"rules.{rule_id}: expected a mapping of options", where)
         for option, setting in options.items():
             if option not in RULE_OPTIONS:
-                raise ToneguardError(f"unknown option '{option}' for rule '{rule_id}' "
-                                     f"(options: {', '.join(RULE_OPTIONS)})", where)
+                from .rules import OPTIONS, parse_option  # a cross-draft rule's options
+
+                if option not in OPTIONS:
+                    raise ToneguardError(f"unknown option '{option}' for rule '{rule_id}' "
+                                         f"(options: {', '.join((*RULE_OPTIONS, *OPTIONS))})", where)
+                try:
+                    parse_option(option, setting)
+                except ValueError as error:
+                    raise ToneguardError(f"rules.{rule_id}.{option}: {error}", where) from None
             if option == "severity" and setting not in SEVERITIES:
                 raise ToneguardError(f"rules.{rule_id}.severity: {setting!r} is not one of "
                                      f"{', '.join(SEVERITIES)}", where)
             if option == "threshold" and (not isinstance(setting, (int, float)) or isinstance(setting, bool)
                                           or not 0 <= setting <= 1):
                 raise ToneguardError(f"rules.{rule_id}.threshold: expected a number from 0 to 1", where)
-            if option in OPTIONS:
-                try:
-                    parse_option(option, setting)
-                except ValueError as error:
-                    raise ToneguardError(f"rules.{rule_id}.{option}: {error}", where) from None
             if option == "budgets":
                 if not isinstance(setting, dict):
                     raise ToneguardError(f"rules.{rule_id}.budgets: expected a mapping of stage to budget", where)
@@ -182,6 +212,8 @@ def _rule_options(value: Any, where: str) -> dict:
                     key = f"rules.{rule_id}.budgets.{stage}"
                     if stage not in STAGES or not isinstance(budget, dict):
                         raise ToneguardError(f"{key}: expected one of {', '.join(STAGES)} with a mapping", where)
+                    from .rules import validate_budget
+
                     validate_budget(budget, lambda problem, key=key: _raise(f"{key}: {problem}", where))
     return value
 

@@ -494,15 +494,20 @@ def reschedule(letter: Letter, when: datetime, now: datetime) -> Suggestion:
     its date rewritten, or one added where the format keeps it (a Date header, front matter)."""
     when = when.astimezone((letter.date or now).tzinfo)
     newline = letter.newline
+    wait = f"send it no sooner than {dates.as_written(when)}"
     if letter.date_span:
         start, end = letter.date_span
-        return Suggestion(dates.as_written(when, letter.source[start:end]), start, end, where="the send date")
+        text = dates.as_written(when, letter.source[start:end])
+        return Suggestion(text, start, end, where="the send date",
+                          description=f"{wait}: change its date to “{text}”")
     if letter.path.lower().endswith(".eml"):
-        return Suggestion(f"Date: {dates.as_written(when, 'Date')}{newline}", 0, 0,
-                          where="a send date, at the top of the headers")
+        line = f"Date: {dates.as_written(when, 'Date')}"
+        return Suggestion(line + newline, 0, 0, where="a send date, at the top of the headers",
+                          description=f"{wait}: add the header “{line}”")
+    line = f"date: {dates.as_written(when)}"
     if _FRONT_MATTER.match(letter.source):
         after = letter.source.index("\n") + 1
-        return Suggestion(f"date: {dates.as_written(when)}{newline}", after, after,
-                          where="a send date, in the front matter")
-    return Suggestion(f"---{newline}date: {dates.as_written(when)}{newline}---{newline}", 0, 0,
-                      where="a send date, as front matter at the top")
+        return Suggestion(line + newline, after, after, where="a send date, in the front matter",
+                          description=f"{wait}: add “{line}” to the front matter")
+    return Suggestion(f"---{newline}{line}{newline}---{newline}", 0, 0, where="a send date, as front matter at the top",
+                      description=f"{wait}: add “{line}” as front matter at the top")

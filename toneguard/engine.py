@@ -13,7 +13,7 @@ import os
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Iterable, Iterator, NamedTuple
+from typing import Callable, Iterable, Iterator, NamedTuple
 
 from spacy.tokens import Doc
 
@@ -22,7 +22,7 @@ from .checks import available_checks
 from .config import Settings, check_ids, settings_for
 from .errors import ToneguardError, internal_error
 from .kinds import KINDS, Draft
-from .letter import Letter, read_letter
+from .letter import Letter, read_letter, stage_of, with_recipients
 from .matching import Deadline, Matchers
 from .model import load_pipeline, resolve_model
 from .report import UNKNOWN_RULE, UNKNOWN_RULE_MESSAGE, LineIndex, Report, Suggestion, Violation
@@ -31,7 +31,6 @@ from .sources import STDIN, discover, read_source
 
 BATCH_SIZE = 64  # nlp.pipe's default peaks near 1 GiB on 1,000 drafts; 64 is as fast at 400 MiB
 PARSED_PARAGRAPHS = 512  # kept for reuse: a few letters' worth, a few MiB
-DEFAULT_STAGE = "first-reply"
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r]*\n")
 PIECE = 5_000  # characters parsed at a time at most, near enough: a long letter is 5 KB in all
 _SENTENCE_END = re.compile(r"[.!?][\"')\]]*\s+")
@@ -157,11 +156,6 @@ class Linter:
         return found
 
 
-def stage_of(letter: Letter, settings: Settings, stage: str | None) -> str:
-    """Where the letter stands: --stage, else its front matter, else config, else the default."""
-    return stage or letter.stage or settings.stage or DEFAULT_STAGE
-
-
 def _pieces(body: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     """A paragraph, cut after a sentence end (or else a space) every PIECE characters. No
     letter's paragraph is that long; a run-on text parsed whole would be one sentence of
@@ -213,16 +207,19 @@ def _model_folder(settings: Settings) -> str:
 
 
 def lint_text(text: str, *, stage: str | None = None, path: str | None = None,
-              settings: Settings | None = None, now: datetime | None = None,
+              settings: Settings | None = None, recipients: Iterable[str] = (), now: datetime | None = None,
               correspondence: bool = False) -> Report:
     """Lint one draft given as text. `path` names it, picks the input format by its
-    suffix (.eml, .md, .txt) and the config file, unless `settings` are given. With
+    suffix (.eml, .md, .txt) and the config file, unless `settings` are given;
+    `recipients` are addresses it goes to besides those its own headers name. With
     `correspondence`, the cross-draft rules compare it with the drafts of its folder on disk
     (as the language server does); `now` is when it goes out if it carries no date."""
     name = path or "<text>"
     settings = settings if settings is not None else settings_for(path or STDIN)
     linter = linter_for(settings)
     letter = _read_letter(text, name, settings)
+    if recipients:
+        letter = with_recipients(letter, recipients)
     [related] = _relate([Job(name, settings, letter)], stage, now, disk=correspondence)
     if related.error:
         raise ToneguardError(related.error)
@@ -329,16 +326,24 @@ def _job(item, overrides: Settings, config, isolated, stdin_name) -> Job:
     display = (stdin_name or STDIN) if item == STDIN else item
     try:
         settings = settings_for(stdin_name or STDIN if item == STDIN else item, config, isolated).merged(overrides)
-        linter_for(settings)  # rule files, rule ids and model: a mistake there is the config's
     except ToneguardError as error:
         return Job(display, Settings(), error=str(error), config_error=True)
+    return draft_job(display, settings, lambda: read_source(item, stdin_name).text)
+
+
+def draft_job(path: str, settings: Settings, read: Callable[[], str]) -> Job:
+    """The Job for a draft whose settings are known; `read` gives its text. A mistake in the
+    rule files, rule ids or model is the config's, one in the text the draft's."""
     try:
-        source = read_source(item, stdin_name)
-        return Job(display, settings, letter=_read_letter(source.text, display, settings))
+        linter_for(settings)
     except ToneguardError as error:
-        return Job(display, Settings(), error=str(error))
+        return Job(path, Settings(), error=str(error), config_error=True)
+    try:
+        return Job(path, settings, letter=_read_letter(read(), path, settings))
+    except ToneguardError as error:
+        return Job(path, Settings(), error=str(error))
     except Exception as error:
-        return Job(display, Settings(), error=str(internal_error(error, display)))
+        return Job(path, Settings(), error=str(internal_error(error, path)))
 
 
 def _relate(jobs: list[Job], stage: str | None, now: datetime | None, disk: bool = True) -> list[Job]:

@@ -1,4 +1,4 @@
-"""Facts a suggestion can reuse from the draft: who it greets, the company, the role.
+"""Facts a suggestion can reuse from the draft: who it greets, the company, the role, the month.
 
 "Thank you, Ms. Chen, for letting me know about the analyst role" beats "Thank
 you for letting me know", so suggestions are templates filled from the parse.
@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from spacy.tokens import Doc, Span
-
-from .checks import role_names
 from .offsets import Regions
+
+if TYPE_CHECKING:  # the name helpers below serve the cross-draft rules too, which run without spaCy
+    from spacy.tokens import Doc, Span
 
 _HONORIFIC = re.compile(r"\b(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Professor)\b\.?", re.I)
 _SALUTATION = re.compile(
@@ -29,11 +30,17 @@ _NOT_NAMES = {
 }
 
 
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december")
+
+
 @dataclass(frozen=True)
 class Facts:
     name: str | None = None
     company: str | None = None
     role: str | None = None
+    month: str | None = None  # a month the letter mentions ("the interview in March")
+    greeted: bool = False  # the greeting already names `name`, so a sentence after it need not
 
 
 def find_facts(doc: Doc, greeting: tuple[int, int] | None, content_start: int, slots: list[Span],
@@ -43,8 +50,12 @@ def find_facts(doc: Doc, greeting: tuple[int, int] | None, content_start: int, s
     def in_slot(span: Span) -> bool:
         return regions.overlap(span.start, span.end)
 
+    greeted = _addressee(doc, greeting, in_slot)
     return Facts(
-        name=_addressee(doc, greeting, in_slot) or next(filter(_is_name, recipient_names), None),
+        name=greeted or next(filter(_is_name, recipient_names), None) or _titled_person(doc, content_start, in_slot),
+        greeted=greeted is not None,
+        month=next((t.text for t in doc if t.lower_ in _MONTHS and t.ent_type_ == "DATE" and t.idx >= content_start
+                    and not in_slot(doc[t.i:t.i + 1])), None),
         company=next((e.text.removeprefix("the ").strip() for e in doc.ents
                       if e.label_ == "ORG" and e.start_char >= content_start and not in_slot(e)), None),
         role=_role(doc, content_start, in_slot),
@@ -61,6 +72,16 @@ def _addressee(doc: Doc, greeting, in_slot) -> str | None:
     return text if _is_name(text) else None
 
 
+def _titled_person(doc: Doc, content_start: int, in_slot) -> str | None:
+    """A person the body names with a title ("Dr. Shah", "Ms. Chen"): the likely addressee."""
+    for token in doc:
+        if token.idx >= content_start and _HONORIFIC.fullmatch(token.text) and token.i + 1 < len(doc):
+            name = doc[token.i + 1]
+            if name.is_title and name.pos_ == "PROPN" and not in_slot(doc[token.i:name.i + 1]):
+                return doc[token.i:name.i + 1].text
+    return None
+
+
 def _is_name(text: str) -> bool:
     """A person's name ("Ms. Chen", "Priya"), not a group or a title ("Talent Team", "Head Chef")."""
     words = text.split()
@@ -70,4 +91,6 @@ def _is_name(text: str) -> bool:
 
 
 def _role(doc: Doc, content_start: int, in_slot) -> str | None:
+    from .checks import role_names
+
     return next((span.text for span in role_names(doc) if span.start_char >= content_start and not in_slot(span)), None)

@@ -1,7 +1,10 @@
-"""Applying the suggestions marked safe, and writing files back without risk.
+"""Applying suggestions, and writing files back without risk.
 
-A fix is re-linted until no safe suggestion is left (at most a few passes), so
-running `toneguard fix` twice changes nothing the second time. Files are
+By default only the suggestions marked safe are applied. With `plan=True` (`fix
+--all`) the first suggestion of every finding is applied as one plan for the
+whole letter (see `plan_edits`). Either way the text is re-linted after each pass
+until nothing is left to apply (at most a few passes), so running `toneguard fix`
+twice changes nothing the second time. Files are
 replaced atomically: the new text goes to a temporary file beside the old one,
 is flushed to disk, takes the old file's mode, and is renamed over it, so an
 interrupted run leaves either the old file or the new one, never half of each.
@@ -12,15 +15,15 @@ a read-only file (unless forced), and a file edited since it was read.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 
-from typing import Iterator
+from typing import Callable, Iterable, Iterator
 
 from .config import Settings, settings_for
-from .engine import lint_text
 from .errors import ToneguardError, internal_error
-from .report import Report, Suggestion
+from .report import Report, Suggestion, severity_rank
 from .sources import STDIN, SourceFile, decode, discover, read_bytes
 
 MAX_PASSES = 5
@@ -47,21 +50,83 @@ def apply(text: str, suggestions: list[Suggestion]) -> tuple[str, int]:
     return text, len(chosen)
 
 
-def fix_text(text: str, *, path: str, settings: Settings, stage: str | None = None) -> Fixed:
-    """Apply every safe suggestion, re-linting after each pass until none is left."""
+def fix_text(text: str, *, path: str, settings: Settings, stage: str | None = None,
+             recipients: Iterable[str] = (), plan: bool = False) -> Fixed:
+    """Apply every safe suggestion (or, with `plan`, the whole-letter plan), re-linting after
+    each pass until nothing is left to apply or the text stops changing."""
+    from .engine import lint_text  # here, so that a client of `toneguard serve` never loads spaCy
+
     applied = 0
-    report = lint_text(text, path=path, settings=settings, stage=stage)
-    for _ in range(MAX_PASSES):
-        safe = [s for v in report.violations for s in v.suggestions if s.safe]
-        if not safe:
+    report = lint_text(text, path=path, settings=settings, stage=stage, recipients=recipients)
+    seen, planted = {text}, fill_ins(settings)
+    for _ in range(PLAN_PASSES if plan else MAX_PASSES):
+        edits = plan_edits(text, report, planted) if plan else [
+            s for v in report.violations for s in v.suggestions if s.safe]
+        if not edits:
             break
         if not report.editable:
             raise ToneguardError("cannot fix: the draft is encoded inside the message "
                                  "(quoted-printable, base64 or HTML); edit it in your mail client", path)
-        text, count = apply(text, safe)
+        planted.update(_SLOT.findall("".join(e.text for e in edits)))
+        text, count = apply(text, edits)
         applied += count
-        report = lint_text(text, path=path, settings=settings, stage=stage)
+        if text in seen:
+            break  # going round in circles: stop where it is
+        seen.add(text)
+        report = lint_text(text, path=path, settings=settings, stage=stage, recipients=recipients)
     return Fixed(text, applied, report)
+
+
+PLAN_PASSES = 8
+_SLOT = re.compile(r"\[[^\[\]\n]{1,60}\]")  # a fill-in slot a suggestion puts in: "[their name]"
+
+
+def fill_ins(settings: Settings) -> set[str]:
+    """The fill-in slots toneguard's own suggestions ask the writer to fill ("[their name]"):
+    the plan leaves them for the writer, whoever put them in."""
+    from .engine import cached_rules
+
+    return {slot for rule in cached_rules(settings.rule_dirs).values() for suggest in rule.suggest
+            for text in suggest.texts for slot in _SLOT.findall(text)}
+
+
+def plan_edits(text: str, report: Report, planted: set[str] = frozenset()) -> list[Suggestion]:
+    """One pass of the whole-letter plan: the first suggestion of each finding, as edits that
+    make one coherent letter. Rewrites of what is there come first, most severe first, and an
+    edit overlapping one already chosen waits for the next pass (by then the text around it has
+    changed, and one edit often answers two findings on one sentence). Additions come only in a
+    pass with no rewrite, so a sentence a rewrite put in (an open door, say) is seen before
+    another is added. A stock sentence the letter already has is not used again (the finding's
+    next suggestion is, if any), and a fill-in slot the plan put in is left for the writer."""
+    def first(violation) -> Suggestion | None:
+        for suggestion in violation.suggestions:
+            stock = suggestion.text.strip()
+            elsewhere = text[:suggestion.start] + "\n" + text[suggestion.end:]
+            if suggestion.kind in ("insert", "replace") and len(stock) > 20 and stock in elsewhere:
+                continue  # this sentence is in the letter already
+            return suggestion
+        return None
+
+    findings = [v for v in report.violations if not (planted and v.text in planted)]
+    findings.sort(key=lambda v: (-severity_rank(v.severity), v.start))
+    chosen: list[Suggestion] = []
+    for violation in findings:
+        suggestion = first(violation)
+        if suggestion is None or suggestion.kind == "insert":
+            continue
+        if any(suggestion.start < other.end and other.start < suggestion.end or
+               suggestion.start == other.start for other in chosen):
+            continue
+        chosen.append(suggestion)
+    if chosen:
+        return chosen
+    texts = set()
+    for violation in findings:
+        suggestion = first(violation)
+        if suggestion is not None and suggestion.kind == "insert" and suggestion.text.strip() not in texts:
+            texts.add(suggestion.text.strip())
+            chosen.append(suggestion)
+    return chosen
 
 
 def write_atomically(path: str, data: bytes, expected: bytes | None = None) -> None:
@@ -133,11 +198,16 @@ class FileFix:
         return encode(self.fixed.text, self.source.bom)
 
 
+Fixer = Callable[..., Fixed]  # fix_text's signature: text, path=, settings=, stage=, plan=
+
+
 def fix_paths(paths: list[str], *, write: bool, stage: str | None = None, overrides: Settings | None = None,
               config: str | None = None, isolated: bool = False, stdin_name: str | None = None,
-              force: bool = False) -> Iterator[FileFix]:
+              fixer: Fixer = fix_text, force: bool = False, plan: bool = False) -> Iterator[FileFix]:
     """Fix each draft; with `write`, files (never stdin) are replaced atomically, keeping
-    their byte-order mark, line endings and mode; `force` writes read-only files too."""
+    their byte-order mark, line endings and mode; `force` writes read-only files too; `plan`
+    applies the whole-letter plan instead of the safe fixes only.
+    `fixer` does the fixing (a running `toneguard serve` can do it instead of this process)."""
     for item in discover(paths):
         if isinstance(item, ToneguardError):
             yield FileFix(item.where or "", error=str(item))
@@ -148,7 +218,8 @@ def fix_paths(paths: list[str], *, write: bool, stage: str | None = None, overri
             raw = read_bytes(item)
             source = decode(raw, name)
             settings = settings_for(name, config, isolated).merged(overrides or Settings())
-            result = FileFix(name, source, fix_text(source.text, path=name, settings=settings, stage=stage), raw=raw)
+            result = FileFix(name, source, fixer(source.text, path=name, settings=settings, stage=stage, plan=plan),
+                             raw=raw)
             if write and item != STDIN and result.changed:
                 refuse_to_replace(item, force)
                 write_atomically(item, result.output(), expected=raw)

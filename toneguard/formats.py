@@ -11,7 +11,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, TextIO
+from typing import TYPE_CHECKING, Callable, Iterable, TextIO
 from urllib.parse import quote
 
 import click
@@ -19,7 +19,9 @@ import click
 from . import __version__, plugins
 from .articles import cite
 from .report import UNKNOWN_RULE, UNKNOWN_RULE_MESSAGE, Report, Suggestion, Violation
-from .rules import Rule
+
+if TYPE_CHECKING:  # rules load on demand: `check --server` prints without them
+    from .rules import Rule
 
 JSON_VERSION = 1
 HOMEPAGE = "https://github.com/toneguard/toneguard"
@@ -114,6 +116,8 @@ def unicode_only(text: str) -> str:
 def describe(suggestion: Suggestion, violation: Violation) -> str:
     """One line saying what a suggestion does, for people."""
     safe = " [safe fix]" if suggestion.safe else ""
+    if suggestion.description:
+        return suggestion.description + safe
     if suggestion.start == suggestion.end:
         return f"add {suggestion.where or 'here'}: “{suggestion.text.strip()}”{safe}"
     if not suggestion.text or suggestion.deletes:
@@ -159,21 +163,57 @@ def summary(tally: Tally) -> str:
 # --- json -------------------------------------------------------------------------
 
 
-def violation_json(v: Violation) -> dict:
+def violation_json(v: Violation, overlaps: list[int] = ()) -> dict:
     return {
         "rule": v.rule, "severity": v.severity, "message": v.message,
         "line": v.line, "column": v.column, "end_line": v.end_line, "end_column": v.end_column,
         "start": v.start, "end": v.end, "text": v.text,
-        "suggestions": [{"text": s.text, "start": s.start, "end": s.end, "safe": s.safe}
+        "suggestions": [{"text": s.text, "start": s.start, "end": s.end, "safe": s.safe, "where": s.where,
+                         "deletes": s.deletes, "kind": s.kind, "description": describe(s, v)}
                         for s in v.suggestions],
+        "overlaps": list(overlaps),
     }
 
 
+def overlapping(violations) -> list[list[int]]:
+    """For each finding, the other findings (by index) whose suggested edits touch the same
+    text: applying one changes what the other would edit."""
+    spans = [[(s.start, s.end) for s in v.suggestions] for v in violations]
+
+    def touch(a, b) -> bool:
+        return any(x0 < y1 and y0 < x1 or x0 == x1 == y0 == y1 for x0, x1 in a for y0, y1 in b)
+
+    return [[j for j in range(len(spans)) if j != i and touch(spans[i], spans[j])] for i in range(len(spans))]
+
+
+def report_document(reports: Iterable[Report]) -> dict:
+    """The versioned JSON document for drafts, as output shows them (those that could not be
+    linted under `errors`): what `--format json` prints and what `toneguard serve` answers on
+    /api/check, made in this one place."""
+    reports = [report.as_shown() for report in reports]
+    return {"version": JSON_VERSION,
+            "files": [{"path": r.path, "violations": [violation_json(v, o) for v, o in
+                                                      zip(r.violations, overlapping(r.violations))]}
+                      for r in reports if not r.error],
+            "errors": [{"path": r.path, "message": r.error} for r in reports if r.error]}
+
+
+def report_from_document(document: dict) -> list[Report]:
+    """The Reports a document describes, its errors last (a client of `toneguard serve` prints
+    them as a local run would)."""
+    def known(record: dict, kind) -> dict:  # a newer server may add fields
+        return {name: record[name] for name in kind.__dataclass_fields__ if name in record}
+
+    return [Report(entry["path"], tuple(
+        Violation(**{**known(v, Violation), "suggestions": tuple(Suggestion(**known(s, Suggestion))
+                                                                 for s in v["suggestions"])})
+        for v in entry["violations"])) for entry in document["files"]] + [
+        Report(entry["path"], error=entry["message"]) for entry in document.get("errors", ())]
+
+
 def emit_json(reports: Iterable[Report], output: Output) -> None:
-    files = [{"path": r.path, "violations": [violation_json(v) for v in r.violations]}
-             for r in _counted(reports, output)]
-    errors = [{"path": r.path, "message": r.error} for r in output.failed]
-    document = {"version": JSON_VERSION, "files": files, "errors": errors}
+    linted = list(_counted(reports, output))
+    document = report_document(linted + output.failed)
     output.stream.write(unicode_only(json.dumps(document, ensure_ascii=False, indent=2)) + "\n")
 
 
@@ -194,7 +234,7 @@ def emit_github(reports: Iterable[Report], output: Output) -> None:
             props = ",".join(f"{key}={_escape(str(value), True)}" for key, value in (
                 ("file", report.path), ("line", v.line), *columns[:1], ("endLine", v.end_line), *columns[1:],
                 ("title", f"toneguard {v.rule}")))
-            hint = f" Suggestion: {v.suggestions[0].text.strip()}" if v.suggestions and v.suggestions[0].text else ""
+            hint = f" Suggestion: {describe(v.suggestions[0], v)}" if v.suggestions else ""
             output.stream.write(unicode_only(f"::{level[v.severity]} {props}::{_escape(v.message + hint)}\n"))
     for report in output.failed:
         output.stream.write(unicode_only(

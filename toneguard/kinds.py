@@ -7,6 +7,7 @@ severity, positions and suppression; no kind knows about those.
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, replace
 from functools import cached_property
 from string import Formatter
@@ -81,11 +82,22 @@ class Draft:
         return len(self.letter.body[:end].rstrip())
 
     def first_line(self) -> tuple[int, int]:
-        """The whole-letter findings' span: the first line of the content."""
+        """The first line of the content."""
         start = self.letter.content_start
         line_end = self.letter.body.find("\n", start)
         end = len(self.letter.body) if line_end == -1 else line_end
         return start, start + len(self.letter.body[start:end].rstrip())
+
+    def where_fix_goes(self, rule: Rule) -> tuple[int, int]:
+        """Where a whole-letter finding is reported: the word its fix goes beside (the first
+        word of the content for an opening line, the last one for a closing line), so the
+        findings read in the letter's order."""
+        words = [t for s in self.sentences if s.end_char <= self.content_end for t in s if not t.is_punct]
+        if not words:
+            return self.first_line()
+        at_end = any(s.action == "insert" and s.at == "end" and self._applies(s, "") for s in rule.suggest)
+        word = words[-1] if at_end else words[0]
+        return word.idx, word.idx + len(word)
 
     def source(self, start: int, end: int) -> tuple[int, int]:
         return self.letter.source_span(start, end)
@@ -216,40 +228,136 @@ class Draft:
         if target == "greeting":
             greeting = self.letter.greeting
             return greeting if greeting and greeting[0] <= span[0] < greeting[1] else None
-        sentence = self.sentence_at(span[0])
+        sentence = self.sentence_at(span[0])  # a sentence, or the clause within it (see _cut_clause)
         return (sentence.start_char, sentence.end_char) if sentence else span
 
-    def suggestions(self, rule: Rule, span: tuple[int, int] | None) -> tuple[Suggestion, ...]:
-        """The rule's suggestions that apply here, filled with facts, as edits to the original."""
+    @cached_property
+    def casual(self) -> bool:
+        """A note written in lower case, as on a phone: stock lines should not arrive in a suit."""
+        starts = [s[0].text[0] for s in self.sentences if s[0].text[:1].isalpha()]
+        return len(starts) >= 2 and sum(c.islower() for c in starts) * 2 >= len(starts)
+
+    def _applies(self, suggest: Suggest, matched: str) -> bool:
+        lowered = matched.lower()
+        if suggest.when and not any(word in lowered for word in suggest.when):
+            return False
+        if any(word in lowered for word in suggest.unless):
+            return False
+        if suggest.shouted is not None and suggest.shouted != (matched.isupper() and matched.isalpha()):
+            return False
+        if suggest.marks is not None and suggest.marks != (bool(matched) and not any(c.isalnum() for c in matched)):
+            return False
+        if suggest.stages and self.stage not in suggest.stages:
+            return False
+        return suggest.register is None or suggest.register == ("casual" if self.casual else "formal")
+
+    def _texts(self, suggest: Suggest, span: tuple[int, int] | None) -> Iterator[str]:
+        """The suggestion's templates that can be filled here, filled, most specific first. A name
+        is not repeated right after a greeting that already has it."""
         matched = self.letter.body[span[0]:span[1]] if span else ""  # what the rules saw
         written = self.original(*span) if span and self.letter.offsets.is_shift else matched  # curly quotes kept
-        values = {"name": self.facts.name, "company": self.facts.company, "role": self.facts.role,
+        facts = self.facts
+        name = None if facts.greeted and suggest.action == "insert" and suggest.at == "start" else facts.name
+        values = {"name": name, "company": facts.company, "role": facts.role, "month": facts.month,
                   "match": written, "match_lower": written.lower()}
+        for template in suggest.texts or ("",):
+            if all(values.get(f) is not None for _, f, _, _ in Formatter().parse(template) if f):
+                text = template.format(**values).replace("\n", self.letter.newline)
+                if self.casual and suggest.action in ("insert", "replace") and suggest.target != "match":
+                    text = text[:1].lower() + text[1:]
+                yield text
+
+    def suggestions(self, rule: Rule, span: tuple[int, int] | None) -> tuple[Suggestion, ...]:
+        """The rule's suggestions that apply here, filled with facts, as edits to the original. An
+        edit that would break the grammar around it (a doubled word, a dangling preposition, an
+        empty greeting) gives way to the next template or suggestion."""
+        matched = self.letter.body[span[0]:span[1]] if span else ""
         result = []
         for suggest in rule.suggest:
-            if suggest.when and not any(word in matched.lower() for word in suggest.when):
-                continue
-            if any(word in matched.lower() for word in suggest.unless):
-                continue
-            if suggest.shouted is not None and suggest.shouted != (matched.isupper() and matched.isalpha()):
+            if not self._applies(suggest, matched):
                 continue
             target = self.target(suggest.target, span)
             if span and target is None:
                 continue
-            fillable = (t.format(**values) for t in suggest.texts or ("",)
-                        if all(values.get(f) is not None for _, f, _, _ in Formatter().parse(t) if f))
-            for text in fillable:  # the most specific template that changes something
-                edit = ACTIONS[suggest.action](self, suggest, text.replace("\n", self.letter.newline), target, rule)
+            for text in self._texts(suggest, span):  # the most specific template that changes something
+                edit = ACTIONS[suggest.action](self, suggest, text, target, rule)
                 if edit is None or not self.editable(edit[0], edit[1]):
                     break
                 start, end, new_text, where = edit
-                if new_text == self.original(start, end):
-                    continue  # a rewrite that changes nothing is no suggestion
-                where = where or {"greeting": "the greeting", "sentence": "the whole sentence"}.get(suggest.target, "")
-                result.append(Suggestion(new_text, *self.source(start, end), safe=suggest.safe, where=where,
-                                         deletes=suggest.action == "remove"))
+                old_text = self.original(start, end)
+                if new_text == old_text or not self.reads_well(start, end, new_text):
+                    continue  # a rewrite that changes nothing, or breaks the sentence, is no suggestion
+                kind = {"remove": "delete", "move": "move", "insert": "insert"}.get(suggest.action, "replace")
+                if suggest.target == "clause":
+                    kind = "delete"
+                if suggest.action == "remove" and suggest.target == "match":
+                    old_text = self.original(*target)  # the flagged words, not the space or capital around them
+                result.append(Suggestion(
+                    new_text, *self.source(start, end), safe=suggest.safe, where=where, deletes=kind == "delete",
+                    kind=kind, description=self.describe(suggest, kind, start, end, old_text, new_text, where)))
                 break
         return tuple(result)
+
+    def reads_well(self, start: int, end: int, new_text: str) -> bool:
+        """Whether the sentence around an edit reads at least as well after it as before: no new
+        doubled word, dangling preposition, stray punctuation or empty greeting."""
+        body = self.letter.body
+        left = max(body.rfind("\n", 0, start), body.rfind(". ", 0, start)) + 1
+        right = min((i for i in (body.find("\n", end), body.find(". ", end)) if i != -1), default=len(body))
+        before, after = body[left:right], body[left:start] + new_text + body[end:right]
+        return all(len(pattern.findall(after)) <= len(pattern.findall(before)) for pattern in _BROKEN)
+
+    def describe(self, suggest: Suggest, kind: str, start: int, end: int, old_text: str, new_text: str,
+                 where: str) -> str:
+        """What the edit does, in words a job seeker reads at a glance; distinct for distinct edits."""
+        if kind == "insert":
+            return f"add {where}: “{new_text.strip()}”"
+        if kind == "move":
+            return "move this sentence to the end of the letter, after your thanks"
+        if suggest.action == "shorten":
+            return f"shorten it to what the budget allows, keeping your thanks, detail and open door: “{new_text}”"
+        if suggest.target == "clause":
+            return f"keep only “{_brief(new_text)}”{self._drops(start, end, new_text)}"
+        if kind == "delete":
+            what = "the sentence " if suggest.target == "sentence" else ""
+            return f"delete {what}“{_brief(old_text)}”"
+        if suggest.target == "greeting":
+            return f"change the greeting to “{new_text.strip()}”"
+        if suggest.target == "sentence":
+            return f"rewrite the sentence as “{new_text.strip()}”{self._drops(start, end, new_text)}"
+        return f"replace “{_brief(old_text)}” with “{new_text}”"
+
+    def _drops(self, start: int, end: int, new_text: str) -> str:
+        """" (this drops “five years”)": the facts a rewrite of body[start:end] leaves out."""
+        dropped = [fact for fact in self.facts_in(start, end) if fact not in new_text]
+        return f" (this drops {', '.join(f'“{f}”' for f in dropped)})" if dropped else ""
+
+    def facts_in(self, start: int, end: int) -> list[str]:
+        """The names, places, numbers and roles in body[start:end] (as written)."""
+        span = self.doc.char_span(start, end, alignment_mode="expand")
+        if span is None:
+            return []
+        facts = [e for e in span.ents if e.label_ in _FACT_ENTITIES or e.label_ == "CARDINAL" and _DIGIT.search(e.text)]
+        facts += [self.doc[t.i:t.i + 1] for t in span
+                  if _DIGIT.search(t.text) and not any(e.start <= t.i < e.end for e in facts)]
+        return [self.original(f.start_char, f.end_char) for f in sorted(facts, key=lambda f: f.start)]
+
+
+# New occurrences of these after an edit mean it broke the sentence around it.
+_BROKEN = [re.compile(p, re.I) for p in (
+    r"\b(\w+)\s+\1\b",  # "the the"
+    r"\b(?:at|for|with|to|of|in|on|from|about|by|as|the|a|an|your|my|our)\s*[.!?,;:]",  # "role at."
+    r"^\s*(?:dear|to)\s*[,:]?\s*$",  # "Dear ,"
+    r"\s[,.;:!?]", r"[,;:]\s*[.!?]", r",\s*,",  # stray punctuation
+)]
+_FACT_ENTITIES = {"PERSON", "ORG", "GPE", "LOC", "FAC", "PRODUCT", "DATE", "QUANTITY", "MONEY", "PERCENT",
+                  "WORK_OF_ART", "EVENT", "NORP"}
+_DIGIT = re.compile(r"\d")
+
+
+def _brief(text: str, limit: int = 70) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
 def _trimmed(span: Span) -> Span | None:
@@ -272,7 +380,10 @@ def _replace(draft: Draft, suggest: Suggest, text: str, span, rule) -> Edit | No
 
 def _remove(draft: Draft, suggest: Suggest, text: str, span, rule) -> Edit | None:
     """Delete the span and the space after it, re-capitalising a sentence it started; never
-    the only place the letter does what a whole-letter rule requires (its thanks, say)."""
+    the only place the letter does what a whole-letter rule requires (its thanks, say). With
+    `target: clause`, cut only the clause that does the harm and keep the rest."""
+    if suggest.target == "clause":
+        return _cut_clause(draft, span, rule)
     if not span or draft.carries_required(*span):
         return None
     body, (start, end) = draft.letter.body, span
@@ -289,6 +400,94 @@ def _remove(draft: Draft, suggest: Suggest, text: str, span, rule) -> Edit | Non
     if starts_sentence and end < len(body) and body[end].islower():
         replacement, end = body[end].upper(), end + 1
     return start, end, replacement, ""
+
+
+_CLAUSES = {"conj", "advcl", "ccomp", "parataxis"}
+_LINKS = {"cc", "punct", "mark", "prep"}
+_CLOSERS = ".!?"
+
+
+def _cut_clause(draft: Draft, span, rule: Rule) -> Edit | None:
+    """The sentence holding the finding with only the clause that does the harm cut out:
+    "Thanks for your time, but the process was a mess." keeps "Thanks for your time." The
+    clauses come from the parse (coordinated, adverbial and complement clauses, or the main
+    clause when a clause coordinated with it can stand alone); the cut must take every
+    pattern hit of the rule with it, and what stays must be a sound sentence that the tone
+    model, where the rule listens to it, no longer judges as the problem. The smallest cut
+    that does all that wins; None when there is none."""
+    sentence = draft.sentence_at(span[0]) if span else None
+    if sentence is None:
+        return None
+    doc = draft.doc
+    hits = [h for h in draft.hits(rule) if sentence.start <= h.start < sentence.end]
+    options = []
+    for kept in _clause_splits(sentence):
+        if any(set(range(h.start, h.end)) & set(kept) for h in hits):
+            continue  # the part that would stay still has the problem in it
+        words = [doc[i] for i in kept if not doc[i].is_punct]
+        if len(words) >= 3 and any(t.pos_ in ("VERB", "AUX") for t in words):
+            options.append((kept, _rebuild(draft, sentence, kept, words)))
+    options = _still_fine(draft, rule, options)
+    if not options:
+        return None
+    kept, text = max(options, key=lambda option: len(option[0]))
+    return sentence.start_char, sentence.end_char, text, "the clause"
+
+
+def _clause_splits(sentence: Span) -> Iterator[list[int]]:
+    """Token indices that stay for each way of cutting one clause out of the sentence."""
+    doc, inside = sentence.doc, range(sentence.start, sentence.end)
+    for token in sentence:
+        if token.dep_ not in _CLAUSES or not sentence.start <= token.head.i < sentence.end:
+            continue
+        dropped = set(range(token.left_edge.i, token.right_edge.i + 1))
+        before = token.left_edge.i - 1  # the "but" or the comma that tied it on
+        while before >= sentence.start and (doc[before].dep_ in ("cc", "punct") or doc[before].is_space):
+            dropped.add(before)
+            before -= 1
+        yield [i for i in inside if i not in dropped]
+        if token.dep_ in ("conj", "parataxis") and token.head.dep_ == "ROOT":
+            yield list(range(token.left_edge.i, token.right_edge.i + 1))  # the main clause goes instead
+
+
+def _rebuild(draft: Draft, sentence: Span, kept: list[int], words) -> str:
+    """The kept tokens as the writer wrote them, trimmed of dangling links, as a sentence."""
+    doc = draft.doc
+    kept = list(kept)
+    while kept and (doc[kept[0]].dep_ in _LINKS or doc[kept[0]].is_punct or doc[kept[0]].is_space):
+        kept.pop(0)
+    while kept and (doc[kept[-1]].is_punct or doc[kept[-1]].is_space or doc[kept[-1]].dep_ in ("cc", "mark")):
+        kept.pop()
+    text = "".join(draft.original(doc[i].idx, doc[i].idx + len(doc[i])) + doc[i].whitespace_ for i in kept).strip()
+    last = sentence[-1].text
+    question = words and words[0].tag_ in ("MD", "VBZ", "VBP", "VBD", "WRB", "WP")
+    closer = last if last in _CLOSERS and (last != "?" or question) else "."
+    return text[:1].upper() + text[1:] + closer
+
+
+_TONE = ("bitter", "challenge", "pleading", "raw_emotion")
+
+
+def _still_fine(draft: Draft, rule: Rule, options: list) -> list:
+    """The options whose kept text the tone model clearly clears: under half the rule's own
+    threshold, so a dig that only just passes does not stay, and with no other tone problem
+    in it (all of them when the model is off)."""
+    if not options or not draft.tone_ran:
+        return options
+    from .tone import score_texts
+
+    threshold = draft.settings.threshold(rule)
+    conditions = [c for role, c in rule.model_conditions if role == "match" and "threshold" in c]
+    fine = []
+    for option, score in zip(options, score_texts([text for _, text in options])):
+        if all(max(score[label] for label in _labels(c)) < (threshold if threshold is not None else c["threshold"]) / 2
+               for c in conditions) and max(score[label] for label in _TONE) < 0.5:
+            fine.append(option)
+    return fine
+
+
+def _labels(condition: dict) -> list[str]:
+    return [condition["label"]] if isinstance(condition["label"], str) else list(condition["label"])
 
 
 def _insert(draft: Draft, suggest: Suggest, text: str, span, rule) -> Edit | None:
@@ -327,20 +526,30 @@ def _shorten(draft: Draft, suggest: Suggest, text: str, span, rule) -> Edit | No
     max_words = budget.get("words", float("inf"))
     max_sentences = budget.get("sentences", len(sentences))
 
-    def carries(sentence: Span, rule_id: str) -> bool:
-        return any(sentence.start <= hit.start < sentence.end for hit in draft.hits(draft.rules[rule_id]))
+    # Sentences kept or cut whole: the parser can end one before "so I can close that gap.",
+    # and cutting that part would leave the rest without its full stop.
+    units: list[list[Span]] = []
+    for sentence in sentences:
+        if units and not _ends_sentence(units[-1][-1]) and "\n\n" not in draft.letter.body[
+                units[-1][-1].end_char:sentence.start_char].replace("\r", ""):
+            units[-1].append(sentence)
+        else:
+            units.append([sentence])
 
-    # One sentence for each thing the letter must keep, then the rest in order.
-    order = [next((s for s in sentences if carries(s, rule_id)), None) for rule_id in rule.keep]
-    order = [s for s in order if s is not None] + sentences
-    kept, words = [], 0
-    for sentence in order:
-        count = count_words(sentence)
-        if sentence in kept or len(kept) >= max_sentences or words + count > max_words:
+    def carries(unit: list[Span], rule_id: str) -> bool:
+        return any(s.start <= hit.start < s.end for s in unit for hit in draft.hits(draft.rules[rule_id]))
+
+    # One unit for each thing the letter must keep, then the rest in order.
+    order = [next((u for u in units if carries(u, rule_id)), None) for rule_id in rule.keep]
+    order = [u for u in order if u is not None] + units
+    kept, words, count = [], 0, 0
+    for unit in order:
+        unit_words = sum(count_words(s) for s in unit)
+        if unit in kept or count + len(unit) > max_sentences or words + unit_words > max_words:
             continue
-        kept.append(sentence)
-        words += count
-    kept.sort(key=lambda s: s.start)
+        kept.append(unit)
+        words, count = words + unit_words, count + len(unit)
+    kept = [s for unit in sorted(kept, key=lambda u: u[0].start) for s in unit]
     if not kept or len(kept) == len(sentences):
         return None
     pieces = []
@@ -350,6 +559,11 @@ def _shorten(draft: Draft, suggest: Suggest, text: str, span, rule) -> Edit | No
             pieces.append(draft.letter.newline * 2 if "\n\n" in between else " ")
         pieces.append(draft.original(sentence.start_char, sentence.end_char))
     return sentences[0].start_char, sentences[-1].end_char, "".join(pieces), "the content, shortened"
+
+
+def _ends_sentence(sentence: Span) -> bool:
+    text = sentence.text.rstrip(" \t\r\n\"')”’»)]")
+    return text.endswith((".", "!", "?", "…", ":", ";"))
 
 
 ACTIONS: dict[str, Callable[..., Edit | None]] = {
@@ -376,9 +590,18 @@ def existence(rule: Rule, draft: Draft) -> Iterator[Finding]:
                       suggestions=draft.suggestions(rule, (hit.start_char, hit.end_char)))
 
 
+_FILL_IN = re.compile(r"\[[^\[\]\n]{1,60}\]")
+
+
 def required(rule: Rule, draft: Draft) -> Iterator[Finding]:
+    """A finding when the letter lacks what the rule requires. A fill-in slot of the rule's own
+    suggestion in the letter ("[one moment from the interview]") means it is on its way: the
+    placeholder rule asks for it to be filled, and one request is enough."""
+    own_slots = {slot for suggest in rule.suggest for text in suggest.texts for slot in _FILL_IN.findall(text)}
+    if any(slot in draft.letter.body for slot in own_slots):
+        return
     if not draft.hits(rule):
-        yield Finding(*draft.source(*draft.first_line()), suggestions=draft.suggestions(rule, None))
+        yield Finding(*draft.source(*draft.where_fix_goes(rule)), suggestions=draft.suggestions(rule, None))
 
 
 def metric(rule: Rule, draft: Draft) -> Iterator[Finding]:
@@ -392,8 +615,15 @@ def metric(rule: Rule, draft: Draft) -> Iterator[Finding]:
         measured["grade"] = readability_grade(" ".join(s.text for s in sentences))
     over = [f"{measured[key]:g} {key} (budget {budget[key]:g})"
             for key in ("words", "sentences", "grade") if key in budget and measured[key] > budget[key]]
-    if over:
-        yield Finding(*draft.source(*draft.first_line()), detail=f"{draft.stage}: " + ", ".join(over),
+    if over:  # reported on what runs over: from the first sentence past the budget to the end
+        within, words = 0, 0
+        for sentence in sentences:
+            words += count_words(sentence)
+            if within >= budget.get("sentences", len(sentences)) or words > budget.get("words", float("inf")):
+                break
+            within += 1
+        first = sentences[min(within, len(sentences) - 1)]
+        yield Finding(*draft.source(first.start_char, sentences[-1].end_char), detail=f"{draft.stage}: " + ", ".join(over),
                       suggestions=draft.suggestions(rule, None))
 
 
@@ -409,7 +639,7 @@ def recipients(rule: Rule, draft: Draft) -> Iterator[Finding]:
     count = len(letter.recipients)
     if count > rule.max:
         fields = letter.recipient_fields
-        span = (fields[0][0], fields[0][1]) if fields else draft.source(*draft.first_line())
+        span = (fields[0][0], fields[0][1]) if fields else draft.source(*draft.where_fix_goes(rule))
         suggestions = [s for s in draft.suggestions(rule, None)] + list(_one_recipient(letter))
         yield Finding(*span, detail=f"{count} recipients in To/Cc/Bcc", suggestions=tuple(suggestions))
     yield from existence(rule, draft)
@@ -427,18 +657,20 @@ def _one_recipient(letter: Letter) -> Iterator[Suggestion]:
         gap = source[previous_end:next_start]  # other headers between them stay
         pieces.append(gap[: -len(letter.newline)] if gap.endswith(letter.newline) else gap)
     yield Suggestion("".join(pieces), fields[0][0], fields[-1][1], safe=False,
-                     where="address only the first recipient; write the others their own note")
+                     where="address only the first recipient; write the others their own note",
+                     description=f"send it to {letter.recipients[0]} only, and write the others a note of their own")
 
 
 def correspondence(rule: Rule, draft: Draft) -> Iterator[Finding]:
-    """What the cross-draft step found about this draft, at the date it is about (or the first
-    line), its own edit (a later send date) before the rule file's suggestions."""
+    """What the cross-draft step found about this draft, at the date it is about (or, as other
+    whole-letter findings, where the fix goes), its own edit (a later send date) before the rule
+    file's suggestions."""
     related = draft.related.get(rule.id, ())
     if not related:
         return
     own = draft.suggestions(replace(rule, suggest=tuple(s for s in rule.suggest if s.action in ACTIONS)), None)
     for found in related:
-        span = found.span or draft.source(*draft.first_line())
+        span = found.span or draft.source(*draft.where_fix_goes(rule))
         yield Finding(*span, detail=found.detail, suggestions=found.suggestions + own)
 
 

@@ -8,7 +8,7 @@ into the body map straight back into the file.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import yaml
@@ -22,6 +22,7 @@ from .offsets import OffsetMap
 from .report import LINE_BREAK
 
 STAGES = ("first-reply", "follow-up", "check-in")
+DEFAULT_STAGE = "first-reply"
 MAX_WORD = 2_000  # characters without whitespace (a long URL is a few hundred)
 _LONG_RUN = re.compile(r"(?<!\S)\S{%d,}" % (MAX_WORD + 1))  # tried from the start of each word only
 # Words and punctuation marks, each of which the parser takes as a token: what prose at the
@@ -120,6 +121,18 @@ def read_letter(text: str, path: str = "-") -> Letter:
         named_rules=tuple(_named_rules(draft[:end], offsets)),
         date=sent, date_span=sent_span if sent else None, rejected=rejected,
     )
+
+
+def stage_of(letter: Letter, settings, stage: str | None = None) -> str:
+    """Where the letter stands: --stage, else its front matter, else config, else the default."""
+    return stage or letter.stage or settings.stage or DEFAULT_STAGE
+
+
+def with_recipients(letter: Letter, addresses) -> Letter:
+    """The letter with more To/Cc/Bcc addresses, given apart from its text (a form's field)."""
+    people = tuple(_addresses({"to": list(addresses)}, letter.path))
+    return replace(letter, recipients=letter.recipients + tuple(address for _, address in people),
+                   recipient_names=letter.recipient_names + tuple(name for name, _ in people if name))
 
 
 # --- front matter -----------------------------------------------------------

@@ -38,6 +38,7 @@ from .sources import check_size
 
 SOURCE = "toneguard"
 FIX_ALL = "source.fixAll.toneguard"
+REWRITE = "source.toneguard.rewriteLetter"  # the whole-letter plan of `fix --all`
 UNTITLED = "untitled.txt"  # documents that are not files: plain text, settings from the workspace root
 WARM_UP = "Hi Sam,\n\nThank you for letting me know.\n"
 SEVERITY = {"error": lsp.DiagnosticSeverity.Error, "warning": lsp.DiagnosticSeverity.Warning,
@@ -386,10 +387,13 @@ def _violation(diagnostic: lsp.Diagnostic, version: int | None) -> Violation | N
 
 
 def _nearness(violation: Violation, offset: int) -> tuple:
-    """Sort key putting the finding under the cursor before the letter-wide ones around it:
-    spans containing `offset` first, the narrowest of them first, then the most severe."""
-    return (not violation.start <= offset <= violation.end, violation.end - violation.start,
-            -severity_rank(violation.severity))
+    """Sort key putting the finding under the cursor before the ones around it: the nearest
+    first (a span holding `offset` before one that merely touches it), the narrowest of those,
+    then the most severe."""
+    start, end = violation.start, violation.end
+    holds = start <= offset < end or start == end == offset
+    distance = 0 if start <= offset <= end else min(abs(offset - start), abs(offset - end))
+    return (distance, not holds, end - start, -severity_rank(violation.severity))
 
 
 def _wanted(kind: str, only: list[str] | None) -> bool:
@@ -397,7 +401,7 @@ def _wanted(kind: str, only: list[str] | None) -> bool:
 
 
 @server.feature(lsp.TEXT_DOCUMENT_CODE_ACTION,
-                lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix, FIX_ALL]))
+                lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix, FIX_ALL, REWRITE]))
 async def code_actions(ls: ToneguardServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
     uri, only = params.text_document.uri, params.context.only
     document = ls.document(uri)
@@ -425,7 +429,28 @@ async def code_actions(ls: ToneguardServer, params: lsp.CodeActionParams) -> lis
             fixed, _ = apply(document.source, safe)
             actions.append(lsp.CodeAction("Fix all safe suggestions", kind=FIX_ALL,
                                           edit=lsp.WorkspaceEdit(changes={uri: [_whole_edit(positions, fixed)]})))
+    if _wanted(REWRITE, only) and only and (current or await ls.settled(uri)):
+        # asked for by name only: it lints the letter several times, too slow for every menu
+        loop = asyncio.get_running_loop()
+        rewritten = await loop.run_in_executor(ls.linter, rewrite_document, uri, document.source,
+                                               ls.workspace.root_path)
+        if rewritten is not None and rewritten != document.source:
+            actions.append(lsp.CodeAction(
+                "Rewrite the whole letter (applies every first suggestion; read it before you send it)",
+                kind=REWRITE, edit=lsp.WorkspaceEdit(changes={uri: [_whole_edit(positions, rewritten)]})))
     return actions
+
+
+def rewrite_document(uri: str, text: str, root: str | None) -> str | None:
+    """The whole-letter plan (`fix --all`) applied to the document's text; None if it cannot be."""
+    from .fixing import fix_text
+
+    path = to_fs_path(uri) if uri.startswith("file:") else None
+    try:
+        settings = settings_for(path or os.path.join(root or os.getcwd(), UNTITLED))
+        return fix_text(text.translate(LONE_SURROGATES), path=path or UNTITLED, settings=settings, plan=True).text
+    except ToneguardError:
+        return None
 
 
 def _whole_edit(positions: Positions, new: str) -> lsp.TextEdit:

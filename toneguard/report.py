@@ -25,6 +25,13 @@ class Suggestion:
     safe: bool = False
     where: str = ""  # for insertions and moves: a few words on where it goes
     deletes: bool = False  # a deletion, even when its text re-capitalises the word after it
+    kind: str = ""  # insert | replace | delete | move (derived from the edit when not given)
+    description: str = ""  # what it does, in a job seeker's words ("cut “but …”")
+
+    def __post_init__(self):
+        if not self.kind:
+            kind = "insert" if self.start == self.end else "delete" if self.deletes or not self.text else "replace"
+            object.__setattr__(self, "kind", kind)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import math
 import os
 import re
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from string import Formatter
@@ -29,9 +30,10 @@ KINDS = ("existence", "required", "metric", "recipients", "correspondence")
 SCOPES = ("content", "greeting", "opening", "body")
 MATCH_KEYS = ("phrases", "patterns", "dependencies", "check", "model", "same-as", "requires", "also", "rules")
 ACTIONS = ("replace", "insert", "remove", "move", "shorten", "reschedule")
-TARGETS = ("match", "sentence", "greeting")
+TARGETS = ("match", "clause", "sentence", "greeting")
+REGISTERS = ("casual", "formal")
 BUDGET_KEYS = ("words", "sentences", "grade", "ps-exempt")
-TEMPLATE_FIELDS = ("name", "company", "role", "match", "match_lower")
+TEMPLATE_FIELDS = ("name", "company", "role", "month", "match", "match_lower")
 RULE_ID = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 # The trained tone model shipped in the package (see toneguard.tone and training/).
 TONE_MODEL_DIR = Path(__file__).resolve().parent / "tone_model"
@@ -47,6 +49,9 @@ class Suggest:
     when: tuple[str, ...] = ()  # only for violations whose text contains one of these
     unless: tuple[str, ...] = ()  # not for violations whose text contains one of these
     shouted: bool | None = None  # only for violations in capitals ("REALLY"), or (false) only for others
+    marks: bool | None = None  # only for violations that are a run of marks ("!!"), or (false) only for others
+    stages: tuple[str, ...] = ()  # only for letters at these stages (all when empty)
+    register: str | None = None  # only for casual notes ("casual") or only for the others ("formal")
 
 
 @dataclass(frozen=True)
@@ -113,11 +118,11 @@ class Rule:
                  for condition in as_conditions(block.get("model"))]
         return found + [("exceptions", c) for c in as_conditions(self.exceptions.get("model"))]
 
-    @property
+    @cached_property  # asked on every lint (engine.linter_for); the answer never changes
     def needs_tone(self) -> bool:
         return bool(self.model_conditions)
 
-    @property
+    @cached_property  # asked on every lint (engine.linter_for); the answer never changes
     def needs_entities(self) -> bool:
         return any("ENT_TYPE" in str(part) or "ENT_IOB" in str(part)
                    for part in (self.match, self.exceptions))
@@ -534,7 +539,8 @@ def _suggestions(check: _Checker) -> tuple[Suggest, ...]:
         actions = [a for a in ACTIONS if a in item]
         if len(actions) != 1:
             check.fail(f"give exactly one of {', '.join(ACTIONS)}", where)
-        unknown = set(item) - set(ACTIONS) - {"at", "safe", "when", "unless", "target", "shouted"}
+        unknown = set(item) - set(ACTIONS) - {"at", "safe", "when", "unless", "target", "shouted", "marks",
+                                              "stages", "register"}
         if unknown:
             check.fail(f"unknown key {sorted(unknown)[0]!r}", where)
         action = actions[0]
@@ -548,9 +554,14 @@ def _suggestions(check: _Checker) -> tuple[Suggest, ...]:
             check.fail("'at' is start (after the greeting) or end (before the sign-off)", where)
         if item.get("target", "match") not in TARGETS:
             check.fail(f"'target' is one of {', '.join(TARGETS)}", where)
-        for flag in ("safe", "shouted"):
+        for flag in ("safe", "shouted", "marks"):
             if not isinstance(item.get(flag, False), bool):
                 check.fail(f"'{flag}' is true or false", where)
+        stages = check.strings(f"{where}.stages", item.get("stages", []))
+        if set(stages) - set(STAGES):
+            check.fail(f"'stages' are among {', '.join(STAGES)}", where)
+        if item.get("register") not in (None, *REGISTERS):
+            check.fail(f"'register' is one of {', '.join(REGISTERS)}", where)
         for text in texts:
             try:
                 names = [name for _, name, _, _ in Formatter().parse(text) if name is not None]
@@ -568,6 +579,9 @@ def _suggestions(check: _Checker) -> tuple[Suggest, ...]:
             when=check.strings(f"{where}.when", item.get("when", [])),
             unless=check.strings(f"{where}.unless", item.get("unless", [])),
             shouted=item.get("shouted"),
+            marks=item.get("marks"),
+            stages=stages,
+            register=item.get("register"),
         ))
     return tuple(result)
 

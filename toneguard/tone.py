@@ -51,6 +51,11 @@ def load_classifier(path: str = str(MODEL_DIR)) -> Language:
         raise ToneguardError(f"cannot load the tone model: {error}", path) from None
 
 
+def score_texts(texts: list[str], path: str = str(MODEL_DIR)) -> list[dict[str, float]]:
+    """The tone model's scores for sentences given as text (a rewrite being weighed, say)."""
+    return [doc.cats for doc in load_classifier(path).pipe(texts)]
+
+
 def _same_weights(one, other) -> bool:
     return hashlib.sha256(one.model.to_bytes()).digest() == hashlib.sha256(other.model.to_bytes()).digest()
 
