@@ -63,8 +63,9 @@ def labels(split: str) -> dict[str, list[str]]:
     return yaml.safe_load(path.read_text(encoding="utf-8")) or {} if path.exists() else {}
 
 
-def evaluate(splits=SPLITS) -> dict[str, dict[str, Score]]:
-    """{split: {rule id: Score}}, plus "all"; linted once per draft with default settings."""
+def evaluate(splits=SPLITS, clean: dict | None = None) -> dict[str, dict[str, Score]]:
+    """{split: {rule id: Score}}, plus "all"; linted once per draft with default settings. With
+    `clean`, it also counts per split the drafts labelled clean and those of them nothing fired on."""
     from toneguard.engine import cached_rules, lint_paths
 
     rule_ids = list(cached_rules(()))
@@ -78,6 +79,10 @@ def evaluate(splits=SPLITS) -> dict[str, dict[str, Score]]:
                 raise SystemExit(f"corpus draft could not be read: {report.error}")
             fired = {v.rule for v in report.violations}
             wanted = set(expected[Path(path).name] or [])
+            if clean is not None and not wanted:
+                counts = clean.setdefault(split, [0, 0])
+                counts[0] += not fired
+                counts[1] += 1
             for rule in rule_ids:
                 for score in (scores[rule], results["all"][rule]):
                     if rule in fired and rule in wanted:
@@ -179,10 +184,14 @@ def main() -> int:
     parser.add_argument("--no-pairs", dest="pairs", action="store_false", help="skip the pairs of notes")
     options = parser.parse_args()
     splits = tuple(options.split or SPLITS)
-    results = evaluate(splits)
+    clean: dict = {}
+    results = evaluate(splits, clean)
     for split in (*splits, "all"):
         count = sum(len(labels(s)) for s in (splits if split == "all" else (split,)))
         print(table(results[split], f"{split} ({count} drafts)"), end="\n\n")
+        if split in clean:
+            quiet, total = clean[split]
+            print(f"clean drafts nothing fired on: {quiet} of {total} ({quiet / total:.0%})\n")
         if options.misses and split != "all":
             for rule, score in results[split].items():
                 for path, kind in score.misses:

@@ -8,8 +8,8 @@ For each draft the plan is applied, and the result must be:
   (a) clean, but for fill-in slots the plan put in on purpose ("[one moment from the interview]")
       and the findings that ask for them to be filled;
   (b) free of repeats: no sentence twice;
-  (c) sound: no doubled word, dangling preposition, stray punctuation or empty greeting that
-      the draft did not already have;
+  (c) sound: no doubled word, dangling preposition, stray punctuation, empty greeting or empty
+      paragraph that the draft did not already have;
   (d) faithful: every name, place, number and role in a sentence no finding touched is still there;
   (e) settled: planning again changes nothing.
 """
@@ -32,6 +32,7 @@ BROKEN = [re.compile(p, re.I | re.M) for p in (
     r"\b(?:at|for|with|to|of|in|on|from|about|by|as|the|a|an|your|my|our)\s*[.!?,;:]",
     r"^\s*(?:dear|to)\s*[,:]?\s*$",
     r"[ \t][,.;:!?]", r"[,;:]\s*[.!?]", r",\s*,",
+    r"\n[ \t]*\r?\n[ \t]*\r?\n",  # an empty paragraph left behind
 )]
 FACTS = {"PERSON", "ORG", "GPE", "LOC", "FAC", "PRODUCT", "DATE", "QUANTITY", "MONEY", "PERCENT", "EVENT"}
 

@@ -64,7 +64,7 @@ def test_a_bitter_draft_is_marked_explained_rewritten_and_copied(browser, served
     page.screenshot(path=str(shot))
     assert shot.stat().st_size > 10_000
 
-    finding.get_by_role("button", name=f"Rewrite the whole sentence as “{REWRITE}”").click()
+    finding.get_by_role("button", name=f"Rewrite the sentence as “{REWRITE}”").click()  # as `check` words it
     summary.filter(has_text="Nothing to change").wait_for()
     letter = draft.input_value()
     assert letter == DRAFT.replace("I guess you found someone cheaper.", REWRITE)

@@ -117,6 +117,8 @@ def plan_edits(text: str, report: Report, planted: set[str] = frozenset()) -> li
         if any(suggestion.start < other.end and other.start < suggestion.end or
                suggestion.start == other.start for other in chosen):
             continue
+        if len(suggestion.text.strip()) > 20 and any(suggestion.text.strip() == o.text.strip() for o in chosen):
+            continue  # the same stock sentence for two findings: the next pass finds another way
         chosen.append(suggestion)
     if chosen:
         return chosen

@@ -114,20 +114,23 @@ def unicode_only(text: str) -> str:
 
 
 def describe(suggestion: Suggestion, violation: Violation) -> str:
-    """One line saying what a suggestion does, for people."""
-    safe = " [safe fix]" if suggestion.safe else ""
+    """One line saying what a suggestion does, for people (the text output marks safe ones)."""
     if suggestion.description:
-        return suggestion.description + safe
+        return suggestion.description
     if suggestion.start == suggestion.end:
-        return f"add {suggestion.where or 'here'}: “{suggestion.text.strip()}”{safe}"
+        return f"add {suggestion.where or 'here'}: “{suggestion.text.strip()}”"
     if not suggestion.text or suggestion.deletes:
-        what = suggestion.where or f"“{violation.text}”"
-        return f"delete {what}{safe}"
+        return f"delete {suggestion.where or f'“{violation.text}”'}"
     if suggestion.where:
-        return f"rewrite {suggestion.where} as “{suggestion.text.strip()}”{safe}"
+        return f"rewrite {suggestion.where} as “{suggestion.text.strip()}”"
     if (suggestion.start, suggestion.end) == (violation.start, violation.end):
-        return f"replace with “{suggestion.text}”{safe}"
-    return f"rewrite as “{suggestion.text}”{safe}"
+        return f"replace with “{suggestion.text}”"
+    return f"rewrite as “{suggestion.text}”"
+
+
+def labelled(suggestion: Suggestion, violation: Violation) -> str:
+    """The description with a mark on a safe fix, for menus and terminals."""
+    return describe(suggestion, violation) + (" [safe fix]" if suggestion.safe else "")
 
 
 def emit_text(reports: Iterable[Report], output: Output) -> None:
@@ -139,7 +142,7 @@ def emit_text(reports: Iterable[Report], output: Output) -> None:
             severity = style(v.severity, fg=_COLORS[v.severity], bold=True)
             echo(f"{location} {severity} {style(v.rule, dim=True)} {printable(v.message)}")
             for suggestion in v.suggestions:
-                echo(f"    {style('→', fg='green')} {printable(describe(suggestion, v))}")
+                echo(f"    {style('→', fg='green')} {printable(labelled(suggestion, v))}")
     echo(summary(output.tally))
 
 

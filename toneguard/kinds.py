@@ -41,6 +41,7 @@ class Draft:
         self.slots, self.stage, self.settings, self.rules = slots, stage, settings, rules
         self.related = related or {}  # rule id -> what the cross-draft step found (toneguard.correspondence)
         self._hits: dict[str, list[Span]] = {}
+        self._starts: dict[str, list[int]] = {}
         self._slots = Regions((slot.start, slot.end) for slot in slots)
 
     # --- where things are ---------------------------------------------------
@@ -155,6 +156,15 @@ class Draft:
             self._hits[rule.id] = self._find_hits(rule)
         return self._hits[rule.id]
 
+    def hits_between(self, rule: Rule, start: int, end: int) -> list[Span]:
+        """The rule's hits starting at tokens start..end-1, found by bisection: a draft of
+        thousands of findings must not rescan all of them for each."""
+        hits = self.hits(rule)
+        if rule.id not in self._starts:
+            self._starts[rule.id] = [h.start for h in hits]
+        starts = self._starts[rule.id]
+        return hits[bisect.bisect_left(starts, start):bisect.bisect_left(starts, end)]
+
     def in_slot(self, span: Span) -> bool:
         return self._slots.overlap(span.start, span.end)
 
@@ -229,7 +239,24 @@ class Draft:
             greeting = self.letter.greeting
             return greeting if greeting and greeting[0] <= span[0] < greeting[1] else None
         sentence = self.sentence_at(span[0])  # a sentence, or the clause within it (see _cut_clause)
-        return (sentence.start_char, sentence.end_char) if sentence else span
+        return self.as_written(sentence) if sentence else span
+
+    def as_written(self, sentence: Span) -> tuple[int, int]:
+        """The sentence as the writer punctuated it: the parser may end one before "and I was
+        tech lead …" when no full stop came, and cutting only that part strands the rest."""
+        index = bisect.bisect_right(self._sentence_starts[1], sentence.start_char) - 1
+        first = last = index
+        while first > max(0, index - 3) and self._runs_on(first - 1):  # a few: a run of 10,000
+            first -= 1                                                  # unpunctuated words is no sentence
+        while last + 1 < min(len(self.sentences), index + 4) and self._runs_on(last):
+            last += 1
+        return self.sentences[first].start_char, self.sentences[last].end_char
+
+    def _runs_on(self, index: int) -> bool:
+        """Whether sentence `index` has no end mark and the next goes on in the same paragraph."""
+        this, following = self.sentences[index], self.sentences[index + 1]
+        between = self.letter.body[this.end_char:following.start_char]
+        return not _ends_sentence(this) and "\n" not in between and following.end_char <= self.content_end
 
     @cached_property
     def casual(self) -> bool:
@@ -301,9 +328,10 @@ class Draft:
     def reads_well(self, start: int, end: int, new_text: str) -> bool:
         """Whether the sentence around an edit reads at least as well after it as before: no new
         doubled word, dangling preposition, stray punctuation or empty greeting."""
-        body = self.letter.body
-        left = max(body.rfind("\n", 0, start), body.rfind(". ", 0, start)) + 1
-        right = min((i for i in (body.find("\n", end), body.find(". ", end)) if i != -1), default=len(body))
+        body, reach = self.letter.body, 200  # a run-on "sentence" of 100 KB is read near the edit only
+        near, far = max(0, start - reach), min(len(body), end + reach)
+        left = max(body.rfind("\n", near, start), body.rfind(". ", near, start), near - 1) + 1
+        right = min((i for i in (body.find("\n", end, far), body.find(". ", end, far)) if i != -1), default=far)
         before, after = body[left:right], body[left:start] + new_text + body[end:right]
         return all(len(pattern.findall(after)) <= len(pattern.findall(before)) for pattern in _BROKEN)
 
@@ -332,12 +360,23 @@ class Draft:
         dropped = [fact for fact in self.facts_in(start, end) if fact not in new_text]
         return f" (this drops {', '.join(f'“{f}”' for f in dropped)})" if dropped else ""
 
+    @cached_property
+    def _entities(self) -> tuple[list[Span], list[int]]:
+        entities = list(self.doc.ents)
+        return entities, [e.start for e in entities]
+
+    def _entities_between(self, start: int, end: int) -> list[Span]:
+        """Entities wholly inside tokens start..end-1 (Span.ents reads the whole doc's each time)."""
+        entities, starts = self._entities
+        return [e for e in entities[bisect.bisect_left(starts, start):bisect.bisect_left(starts, end)] if e.end <= end]
+
     def facts_in(self, start: int, end: int) -> list[str]:
         """The names, places, numbers and roles in body[start:end] (as written)."""
         span = self.doc.char_span(start, end, alignment_mode="expand")
         if span is None:
             return []
-        facts = [e for e in span.ents if e.label_ in _FACT_ENTITIES or e.label_ == "CARDINAL" and _DIGIT.search(e.text)]
+        facts = [e for e in self._entities_between(span.start, span.end)
+                 if e.label_ in _FACT_ENTITIES or e.label_ == "CARDINAL" and _DIGIT.search(e.text)]
         facts += [self.doc[t.i:t.i + 1] for t in span
                   if _DIGIT.search(t.text) and not any(e.start <= t.i < e.end for e in facts)]
         return [self.original(f.start_char, f.end_char) for f in sorted(facts, key=lambda f: f.start)]
@@ -397,12 +436,21 @@ def _remove(draft: Draft, suggest: Suggest, text: str, span, rule) -> Edit | Non
     replacement = ""
     sentence = draft.sentence_at(span[0])
     starts_sentence = sentence is not None and sentence.start_char == span[0]
-    if starts_sentence and end < len(body) and body[end].islower():
-        replacement, end = body[end].upper(), end + 1
+    whole = sentence is not None and draft.as_written(sentence) == tuple(span)
+    if whole and body[body.rfind("\n", 0, start) + 1:start].strip() == "" and body[end:].startswith(("\n", "\r")):
+        # a paragraph of its own: the blank line that separated it goes too
+        while end < len(body) and body[end] in " \t\r\n" and end < draft.content_end:
+            end += 1
+        if end >= draft.content_end:  # the last paragraph: take the break before it instead
+            end = span[1]
+            while start > 0 and body[start - 1] in " \t\r\n":
+                start -= 1
+    elif starts_sentence and not whole and end < len(body) and body[end].islower():
+        replacement, end = body[end].upper(), end + 1  # "XYZ was great" loses XYZ: "Was great"
     return start, end, replacement, ""
 
 
-_CLAUSES = {"conj", "advcl", "ccomp", "parataxis"}
+_CLAUSES = {"conj", "advcl", "parataxis"}  # clauses a sentence can lose; a complement ("I think [that…]") it cannot
 _LINKS = {"cc", "punct", "mark", "prep"}
 _CLOSERS = ".!?"
 
@@ -419,19 +467,39 @@ def _cut_clause(draft: Draft, span, rule: Rule) -> Edit | None:
     if sentence is None:
         return None
     doc = draft.doc
-    hits = [h for h in draft.hits(rule) if sentence.start <= h.start < sentence.end]
+    hits = draft.hits_between(rule, sentence.start, sentence.end)
     options = []
     for kept in _clause_splits(sentence):
         if any(set(range(h.start, h.end)) & set(kept) for h in hits):
             continue  # the part that would stay still has the problem in it
         words = [doc[i] for i in kept if not doc[i].is_punct]
-        if len(words) >= 3 and any(t.pos_ in ("VERB", "AUX") for t in words):
+        if len(words) >= 3 and _stands_alone(words):
             options.append((kept, _rebuild(draft, sentence, kept, words)))
     options = _still_fine(draft, rule, options)
     if not options:
         return None
     kept, text = max(options, key=lambda option: len(option[0]))
     return sentence.start_char, sentence.end_char, text, "the clause"
+
+
+def _stands_alone(words: list) -> bool:
+    """A sentence of its own: a verb with its subject in what stays, or a request ("Please keep
+    me in mind"), and no verb left waiting for the clause that was cut ("I honestly think.")."""
+    kept = {t.i for t in words}
+    verbs = [t for t in words if t.pos_ in ("VERB", "AUX") and t.head.i not in kept or t.dep_ == "ROOT"]
+    if not verbs:
+        return False
+    head = verbs[0]
+    subject = any(c.dep_ in ("nsubj", "nsubjpass", "expl", "csubj") and c.i in kept for c in head.children)
+    first = min(t.i for t in words if t.lower_ not in ("please", "kindly"))
+    request = head.i == first and (head.tag_ == "VB" or head.lemma_ in ("thank", "thanks"))
+    wanting = head.lemma_ in _NEEDS_COMPLEMENT and not any(
+        c.dep_ in ("ccomp", "xcomp", "dobj", "attr", "acomp", "prep") and c.i in kept for c in head.children)
+    return (subject or request) and not wanting
+
+
+_NEEDS_COMPLEMENT = {"think", "believe", "feel", "say", "know", "guess", "suppose", "hope", "wish", "wonder",
+                     "mean", "find", "assume", "expect", "imagine", "suspect", "do", "be"}
 
 
 def _clause_splits(sentence: Span) -> Iterator[list[int]]:
@@ -491,7 +559,13 @@ def _labels(condition: dict) -> list[str]:
 
 
 def _insert(draft: Draft, suggest: Suggest, text: str, span, rule) -> Edit | None:
+    """At the start: after the greeting, or (`after: missing-thanks`) after an opening sentence
+    that already thanks them, so the thanks still comes first. At the end: before the sign-off."""
     if suggest.at == "start":
+        opening = draft.sentences[0] if draft.sentences else None
+        if opening is not None and suggest.after in draft.rules and \
+                draft.hits_between(draft.rules[suggest.after], opening.start, opening.end):
+            return opening.end_char, opening.end_char, " " + text, "after your opening line"
         position = draft.letter.content_start
         return position, position, text + " ", "at the start, after the greeting"
     position = draft.content_end
@@ -537,11 +611,16 @@ def _shorten(draft: Draft, suggest: Suggest, text: str, span, rule) -> Edit | No
             units.append([sentence])
 
     def carries(unit: list[Span], rule_id: str) -> bool:
-        return any(s.start <= hit.start < s.end for s in unit for hit in draft.hits(draft.rules[rule_id]))
+        return any(draft.hits_between(draft.rules[rule_id], s.start, s.end) for s in unit)
 
-    # One unit for each thing the letter must keep, then the rest in order.
-    order = [next((u for u in units if carries(u, rule_id)), None) for rule_id in rule.keep]
-    order = [u for u in order if u is not None] + units
+    def flagged(unit: list[Span]) -> bool:  # something another rule asks to cut or rewrite
+        return any(other.kind == "existence" and other.id != rule.id and carries(unit, other.id)
+                   for other in draft.rules.values())
+
+    # One unit for each thing the letter must keep (a sound one when there is a choice), then the
+    # rest in order, the ones other findings flag last: they are the first to go.
+    order = [min((u for u in units if carries(u, rule_id)), key=flagged, default=None) for rule_id in rule.keep]
+    order = [u for u in order if u is not None] + sorted(units, key=flagged)
     kept, words, count = [], 0, 0
     for unit in order:
         unit_words = sum(count_words(s) for s in unit)

@@ -265,13 +265,18 @@ _PS_LINE = re.compile(r"^[ \t]*P\.?[ \t]?S\.?(?=[\s:\-\u2013\u2014,])", re.M)
 _CLOSING = re.compile(
     r"[ \t]*(?:best|best regards|kind regards|kindest regards|warm regards|warmest regards|regards"
     r"|sincerely|sincerely yours|yours sincerely|yours truly|yours|respectfully|respectfully yours"
-    r"|thanks|thank you|thanks again|thank you again|thanks so much|many thanks|with thanks"
+    r"|thanks|thank you|thanks again|thank you again|thanks so much|thank you so much|many thanks|with thanks"
     r"|cheers|warmly|all the best|all best|best wishes|take care|with gratitude|gratefully"
-    r"|with appreciation|appreciatively|talk soon|cordially)"
+    r"|with appreciation|appreciatively|talk soon|cordially|god bless|blessings|warm wishes|with best wishes"
+    r"|thanks and regards|thanks & regards|regards and thanks|best regards and thanks|with kind regards"
+    r"|with warm regards|kindly|love|peace|ta|thx|thanks again for everything|yours faithfully|faithfully)"
     r"[ \t]*(?:,|!|\.|\u2014|-)?[ \t]*\r?$",
     re.I,
 )
-_NAME_LINE = re.compile(r"[ \t]*(?:[-\u2013\u2014~][ \t]*)?(?:[A-Z][\w'.\-]*|[A-Z]\.)(?:[ \t]+[A-Z][\w'.\-]*){0,3}[ \t]*\r?$")
+# A name under a letter: "Jane Doe", "J. Doe", "Rosa Delgado, RN, BSN", or after a dash "- marcus"
+_NAME_LINE = re.compile(
+    r"[ \t]*(?:(?:[-\u2013\u2014~][ \t]*)?(?:[A-Z][\w'.\-]*|[A-Z]\.)(?:[ \t]+[A-Z][\w'.\-]*){0,3}"
+    r"(?:,[ \t]*[A-Z][A-Za-z.]{1,8}){0,3}|[-\u2013\u2014~][ \t]*[a-z][\w'.\-]*)[ \t]*\r?$")
 
 
 def _lines(text: str, start: int, end: int) -> list[Span]:
@@ -320,16 +325,39 @@ def _signoff_in(body: str, lines: list[Span]) -> Span | None:
     tail = lines[-5:]
     for index in reversed(range(len(tail))):
         start, end = tail[index]
-        if _CLOSING.fullmatch(body, start, end):
-            if all(len(body[s:e].split()) <= 6 for s, e in tail[index + 1:]):
+        known = _CLOSING.fullmatch(body, start, end)
+        if known or _closing_shaped(body, tail, index):
+            if all(len(body[s:e].split()) <= 8 for s, e in tail[index + 1:]):
                 return start, tail[-1][1]
             break
-    if len(lines) > 1 and _NAME_LINE.fullmatch(body, *tail[-1]):
-        first = tail[-1]
-        if len(lines) > 2 and _NAME_LINE.fullmatch(body, *tail[-2]):
-            first = tail[-2]
-        return first[0], tail[-1][1]
+    # a name with no closing line, perhaps with a title, a phone number or an address under it
+    for below in range(min(3, len(lines) - 1)):
+        name = tail[-1 - below]
+        extras = tail[len(tail) - below:]
+        if _NAME_LINE.fullmatch(body, *name) and all(_SIGNATURE_EXTRA.fullmatch(body, *e) for e in extras):
+            first = name
+            if len(tail) > below + 2 and _NAME_LINE.fullmatch(body, *tail[-2 - below]):
+                first = tail[-2 - below]
+            return first[0], tail[-1][1]
     return None
+
+
+def _closing_shaped(body: str, tail: list[Span], index: int) -> bool:
+    """A closing nobody listed ("With respect,", "later,", "Go raibh maith agat,", "Best wishes
+    (and a slightly soggy tissue),"): a short line of its own paragraph that ends in a comma,
+    with one to three short lines under it that end no sentence."""
+    start, end = tail[index]
+    under = tail[index + 1:]
+    return (bool(_CLOSING_SHAPE.fullmatch(body, start, end)) and len(body[start:end].split()) <= 8
+            and 1 <= len(under) <= 3 and re.search(r"\n[ \t]*\r?\n[ \t]*$", body[:start]) is not None
+            and not any(body[s:e].rstrip().endswith((".", "!", "?")) and not body[s:e].rstrip().endswith(".com")
+                        for s, e in under))
+
+
+_CLOSING_SHAPE = re.compile(r"[ \t]*[^\r\n.!?:;]{1,50},[ \t]*\r?$")
+
+# What can stand under a name: a title, a phone number, an address (short, no sentence ending)
+_SIGNATURE_EXTRA = re.compile(r"[ \t]*[^\r\n.!?]{1,60}?[ \t]*\r?$")
 
 
 # --- suppression comments ------------------------------------------------------

@@ -30,7 +30,7 @@ from . import __version__
 from .articles import cite
 from .config import CONFIG_FILES, _cached_config, find_config, load_config, settings_for
 from .errors import ToneguardError
-from .formats import describe
+from .formats import labelled
 from .jsonrpc import MessageReader, Protocol, refuse_on
 from .report import LineIndex, Report, Suggestion, Violation, severity_rank
 from .rules import Rule
@@ -417,7 +417,7 @@ async def code_actions(ls: ToneguardServer, params: lsp.CodeActionParams) -> lis
             for suggestion in violation.suggestions:
                 edit = positions.edit(suggestion.start, suggestion.end, suggestion.text)
                 actions.append(lsp.CodeAction(
-                    describe(suggestion, violation), kind=lsp.CodeActionKind.QuickFix,
+                    labelled(suggestion, violation), kind=lsp.CodeActionKind.QuickFix,
                     diagnostics=[diagnostic], is_preferred=suggestion is preferred or None,
                     edit=lsp.WorkspaceEdit(changes={uri: [edit]})))
     current = await ls.settled(uri) if _wanted(FIX_ALL, only) else None

@@ -52,6 +52,7 @@ class Suggest:
     marks: bool | None = None  # only for violations that are a run of marks ("!!"), or (false) only for others
     stages: tuple[str, ...] = ()  # only for letters at these stages (all when empty)
     register: str | None = None  # only for casual notes ("casual") or only for the others ("formal")
+    after: str | None = None  # insert at start: after the opening sentence when that rule matches it
 
 
 @dataclass(frozen=True)
@@ -540,7 +541,7 @@ def _suggestions(check: _Checker) -> tuple[Suggest, ...]:
         if len(actions) != 1:
             check.fail(f"give exactly one of {', '.join(ACTIONS)}", where)
         unknown = set(item) - set(ACTIONS) - {"at", "safe", "when", "unless", "target", "shouted", "marks",
-                                              "stages", "register"}
+                                              "stages", "register", "after"}
         if unknown:
             check.fail(f"unknown key {sorted(unknown)[0]!r}", where)
         action = actions[0]
@@ -560,6 +561,10 @@ def _suggestions(check: _Checker) -> tuple[Suggest, ...]:
         stages = check.strings(f"{where}.stages", item.get("stages", []))
         if set(stages) - set(STAGES):
             check.fail(f"'stages' are among {', '.join(STAGES)}", where)
+        if "after" in item and (action != "insert" or item.get("at", "start") != "start"
+                                or not isinstance(item["after"], str)):
+            check.fail("'after' names a rule whose match in the opening sentence this start insert "
+                       "goes after", where)
         if item.get("register") not in (None, *REGISTERS):
             check.fail(f"'register' is one of {', '.join(REGISTERS)}", where)
         for text in texts:
@@ -582,6 +587,7 @@ def _suggestions(check: _Checker) -> tuple[Suggest, ...]:
             marks=item.get("marks"),
             stages=stages,
             register=item.get("register"),
+            after=item.get("after"),
         ))
     return tuple(result)
 
@@ -674,7 +680,8 @@ def load_rules(extra_dirs: tuple[str, ...] = ()) -> dict[str, Rule]:
                     )
                 rules[rule.id] = rule
     for rule in list(rules.values()):
-        for key, others in (("keep", rule.keep), ("match.same-as", [rule.match.get("same-as")])):
+        for key, others in (("keep", rule.keep), ("match.same-as", [rule.match.get("same-as")]),
+                            ("suggest.after", [s.after for s in rule.suggest])):
             for other in others:
                 if other is not None and other not in rules:
                     raise ToneguardError(f"rule '{rule.id}': {key}: unknown rule '{other}'", rule.file)

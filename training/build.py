@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import shutil
 import sys
 import tempfile
@@ -156,6 +157,9 @@ def main() -> int:
         if options.output.exists():
             shutil.rmtree(options.output)
         shutil.copytree(best, options.output)
+    # the training run's temporary corpus paths would make two identical builds differ
+    config_path = options.output / "config.cfg"
+    config_path.write_text(re.sub(r'^(train|dev) = ".*"$', r"\1 = null", config_path.read_text(), flags=re.M))
     meta_path = options.output / "meta.json"
     meta = json.loads(meta_path.read_text())
     meta.update(name="toneguard_tone", version=MODEL_VERSION, description="toneguard's sentence tone classifier",

@@ -203,6 +203,7 @@ function element(tag, className, text) {
 }
 
 function describe(s, v) {  // as the command line describes a suggestion
+  if (s.description) return s.description[0].toUpperCase() + s.description.slice(1);
   const text = s.text.trim();
   if (s.start === s.end) return `Add ${s.where || "here"}: “${text}”`;
   if (!s.text) return `Delete ${s.where || `“${v.text}”`}`;
