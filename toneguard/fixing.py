@@ -70,10 +70,11 @@ def fix_text(text: str, *, path: str, settings: Settings, stage: str | None = No
         planted.update(_SLOT.findall("".join(e.text for e in edits)))
         text, count = apply(text, edits)
         applied += count
-        if text in seen:
-            break  # going round in circles: stop where it is
+        circling = text in seen  # going round in circles: stop where it is
         seen.add(text)
         report = lint_text(text, path=path, settings=settings, stage=stage, recipients=recipients)
+        if circling:
+            break  # (the report is of the text returned, so what is left is told truly)
     return Fixed(text, applied, report)
 
 

@@ -611,7 +611,11 @@ def _shorten(draft: Draft, suggest: Suggest, text: str, span, rule) -> Edit | No
             units.append([sentence])
 
     def carries(unit: list[Span], rule_id: str) -> bool:
-        return any(draft.hits_between(draft.rules[rule_id], s.start, s.end) for s in unit)
+        """Whether the unit does what the rule asks for, or holds the slot its fix left to fill."""
+        if any(draft.hits_between(draft.rules[rule_id], s.start, s.end) for s in unit):
+            return True
+        text = draft.letter.body[unit[0].start_char:unit[-1].end_char]
+        return any(slot in text for slot in own_slots(draft.rules[rule_id]))
 
     def flagged(unit: list[Span]) -> bool:  # something another rule asks to cut or rewrite
         return any(other.kind == "existence" and other.id != rule.id and carries(unit, other.id)
@@ -672,12 +676,16 @@ def existence(rule: Rule, draft: Draft) -> Iterator[Finding]:
 _FILL_IN = re.compile(r"\[[^\[\]\n]{1,60}\]")
 
 
+def own_slots(rule: Rule) -> set[str]:
+    """The fill-in slots the rule's own suggestions put in ("[one moment from the interview]")."""
+    return {slot for suggest in rule.suggest for text in suggest.texts for slot in _FILL_IN.findall(text)}
+
+
 def required(rule: Rule, draft: Draft) -> Iterator[Finding]:
     """A finding when the letter lacks what the rule requires. A fill-in slot of the rule's own
     suggestion in the letter ("[one moment from the interview]") means it is on its way: the
     placeholder rule asks for it to be filled, and one request is enough."""
-    own_slots = {slot for suggest in rule.suggest for text in suggest.texts for slot in _FILL_IN.findall(text)}
-    if any(slot in draft.letter.body for slot in own_slots):
+    if any(slot in draft.letter.body for slot in own_slots(rule)):
         return
     if not draft.hits(rule):
         yield Finding(*draft.source(*draft.where_fix_goes(rule)), suggestions=draft.suggestions(rule, None))
