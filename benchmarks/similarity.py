@@ -7,7 +7,7 @@ masks them, each measure's lowest score on a duplicate and highest on a distinct
 the rule's other tests (different people, one writer, one employer) let through; the wider
 the gap between them, the safer a threshold in it. Scale: finding the near-duplicates among
 generated drafts (benchmarks/generate.py) with datasketch's MinHash LSH, as toneguard does
-past EXACT_UP_TO drafts (stock phrasing left out, as there), against comparing every pair
+past EXACT_UP_TO comparisons (stock phrasing left out, as there), against comparing every pair
 with rapidfuzz's cdist (C, both cores) and with the exact Jaccard similarity in Python.
 """
 from __future__ import annotations
@@ -106,7 +106,7 @@ def scale_rows(counts: list[int]) -> list[str]:
             subprocess.run([sys.executable, str(HERE / "generate.py"), str(folder), "--count", str(count)],
                            check=True, stdout=subprocess.DEVNULL)
             notes = notes_of(sorted(str(p) for p in folder.iterdir()))
-            similar, lsh_seconds = timed(lambda: c._Similar(notes))
+            similar, lsh_seconds = timed(lambda: c._Similar(notes, len(notes)))
             candidates, query_seconds = timed(lambda: sum(len(similar.candidates(n)) - 1 for n in notes))
             pairwise = _cdist_seconds(notes) if count <= 2000 else None
             exact = _exact_seconds(similar) if count <= 2000 else None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 import random
 import sys
 from datetime import datetime, timedelta, timezone
@@ -185,10 +186,10 @@ def test_a_suppression_comment_silences_it(cli, workdir):
 
 
 def test_a_big_folder_finds_its_copies_through_lsh(tmp_path):
-    """Past EXACT_UP_TO drafts the candidates come from MinHash LSH; the copies are still found,
-    and only they."""
+    """Past EXACT_UP_TO comparisons (a folder of 520 drafts, each linted) the candidates come
+    from MinHash LSH; the copies are still found, and only they."""
     folder = tmp_path / "letters"
-    count = correspondence.EXACT_UP_TO + 20
+    count = math.isqrt(correspondence.EXACT_UP_TO) + 20
     words = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november".split()
     for n in range(count):  # each its own note: a different run of made-up words
         pick = random.Random(n)

@@ -202,7 +202,7 @@ def _jaccard(a: frozenset[int], b: frozenset[int]) -> float:
 
 # --- the correspondence of a draft ---------------------------------------------------------
 
-EXACT_UP_TO = 500  # a correspondence this small is compared pair by pair; a larger one through LSH
+EXACT_UP_TO = 500 ** 2  # comparisons (drafts linted x drafts beside them) done pair by pair; more go through LSH
 # A three-word run in more notes than this (and than COMMON_SHARE of them) is the folder's stock
 # phrasing, and two notes sharing it are no more alike for that.
 COMMON_MIN = 50
@@ -253,7 +253,7 @@ class Correspondence:
         """The other notes at least `threshold` alike (the Jaccard similarity of their shingles,
         stock phrasing left out), in path order."""
         if self._similar is None:
-            self._similar = _Similar(self.notes)
+            self._similar = _Similar(self.notes, len(self.linted))
         mine = self._similar.shingles(subject)
         for other in self._similar.candidates(subject):
             if other.path != subject.path and _jaccard(mine, self._similar.shingles(other)) >= threshold:
@@ -261,12 +261,13 @@ class Correspondence:
 
 
 class _Similar:
-    """Candidates for near-duplicates. Up to EXACT_UP_TO notes every other note is one; past
-    that, datasketch's MinHash signatures in an LSH index give the notes that share a band,
+    """Candidates for near-duplicates. While the drafts linted times the drafts beside them
+    stay within EXACT_UP_TO comparisons (a folder of 500, or one draft among 10,000, as an
+    editor or a pre-commit run on one file has), every other note is one; past that, datasketch's MinHash signatures in an LSH index give the notes that share a band,
     so 10,000 drafts cost a few candidates each rather than 10,000 comparisons each. The
     shingles a big folder's notes share by the dozen (its stock phrasing) are left out first."""
 
-    def __init__(self, notes: list[Note]):
+    def __init__(self, notes: list[Note], subjects: int):
         self.notes = notes
         self.index = {note.path: i for i, note in enumerate(notes)}
         counts = Counter(shingle for note in notes for shingle in note.shingles)
@@ -274,7 +275,7 @@ class _Similar:
                   if count > max(COMMON_MIN, COMMON_SHARE * len(notes))}
         self.sets = [note.shingles - common for note in notes] if common else [note.shingles for note in notes]
         self.lsh = self.signatures = None
-        if len(notes) > EXACT_UP_TO:
+        if len(notes) * subjects > EXACT_UP_TO:
             from datasketch import MinHash, MinHashLSH
 
             self.signatures = MinHash.bulk([sorted(s) for s in self.sets], num_perm=NUM_PERM, hashfunc=_as_is, seed=1)

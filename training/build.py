@@ -163,10 +163,21 @@ def main() -> int:
     meta_path = options.output / "meta.json"
     meta = json.loads(meta_path.read_text())
     meta.update(name="toneguard_tone", version=MODEL_VERSION, description="toneguard's sentence tone classifier",
-                spacy_version=SPACY_PIN, sources=[{"name": g} for g in groups], performance={})
+                spacy_version=SPACY_PIN, sources=[{"name": g} for g in groups], performance={},
+                tok2vec_sha256=_fingerprint(options.output))
     meta_path.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
     print(f"\nwrote {options.output}")
     return 0
+
+
+def _fingerprint(model: Path) -> str:
+    """The frozen tok2vec's weights, hashed: toneguard shares a host pipeline's vectors only
+    when its tok2vec hashes the same."""
+    import spacy
+
+    from toneguard.tone import fingerprint
+
+    return fingerprint(spacy.load(model).get_pipe("tok2vec"))
 
 
 if __name__ == "__main__":
