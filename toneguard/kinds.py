@@ -169,8 +169,13 @@ class Draft:
         return self._slots.overlap(span.start, span.end)
 
     @cached_property
+    def scores(self) -> list[dict[str, float]]:
+        """The tone model's scores of each sentence (empty dicts when it did not run)."""
+        return [sentence_scores(s) for s in self.sentences]
+
+    @cached_property
     def tone_ran(self) -> bool:
-        return any(sentence_scores(s) for s in self.sentences)
+        return any(self.scores)
 
     def model_sentences(self, value, threshold: float | None = None) -> list[Span]:
         """Sentences meeting a block's `model:` conditions (any of them); none when the tone model
@@ -178,8 +183,7 @@ class Draft:
         found = {}
         for condition in as_conditions(value):
             labels = [condition["label"]] if isinstance(condition["label"], str) else condition["label"]
-            for sentence in self.sentences:
-                scores = sentence_scores(sentence)
+            for sentence, scores in zip(self.sentences, self.scores):
                 if not scores:
                     continue
                 score = max(scores[label] for label in labels)
@@ -617,9 +621,11 @@ def _shorten(draft: Draft, suggest: Suggest, text: str, span, rule) -> Edit | No
         text = draft.letter.body[unit[0].start_char:unit[-1].end_char]
         return any(slot in text for slot in own_slots(draft.rules[rule_id]))
 
+    others = [other.id for other in draft.rules.values() if other.kind == "existence" and other.id != rule.id]
+    flags = {id(unit): any(carries(unit, other) for other in others) for unit in units}
+
     def flagged(unit: list[Span]) -> bool:  # something another rule asks to cut or rewrite
-        return any(other.kind == "existence" and other.id != rule.id and carries(unit, other.id)
-                   for other in draft.rules.values())
+        return flags[id(unit)]
 
     # One unit for each thing the letter must keep (a sound one when there is a choice), then the
     # rest in order, the ones other findings flag last: they are the first to go.
