@@ -18,11 +18,7 @@ CheckFactory = Callable[..., Callable[[Doc], Iterable[Span]]]
 BUILTIN: dict[str, CheckFactory] = {}
 
 
-def check(name: str):
-    def register(factory: CheckFactory) -> CheckFactory:
-        BUILTIN[name] = factory
-        return factory
-    return register
+check = plugins.registrar(BUILTIN)
 
 
 def available_checks() -> dict[str, CheckFactory]:

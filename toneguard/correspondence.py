@@ -360,17 +360,17 @@ CrossCheck = Callable[[Note, Correspondence, dict], Iterable[Found]]
 BUILTIN: dict[str, CrossCheck] = {}
 
 
-def cross_check(name: str):
-    def register(function: CrossCheck) -> CrossCheck:
-        BUILTIN[name] = function
-        return function
-    return register
+cross_check = plugins.registrar(BUILTIN)
+
+
+def available_cross_checks() -> dict[str, CrossCheck]:
+    """Built-in cross-draft checks plus those of installed plugins (`toneguard.correspondence`)."""
+    return {**_installed_cross_checks(), **BUILTIN}
 
 
 @functools.lru_cache(maxsize=1)  # reading the installed packages' entry points takes 13 ms, every lint
-def available_cross_checks() -> dict[str, CrossCheck]:
-    """Built-in cross-draft checks plus those of installed plugins (`toneguard.correspondence`)."""
-    return {**plugins.load("toneguard.correspondence"), **BUILTIN}
+def _installed_cross_checks() -> dict[str, CrossCheck]:
+    return plugins.load("toneguard.correspondence")
 
 
 @cross_check("duplicate-note")

@@ -3,7 +3,7 @@ checks (`toneguard.checks`) and output formats (`toneguard.formats`)."""
 from __future__ import annotations
 
 from importlib.metadata import entry_points
-from typing import Any
+from typing import Any, Callable
 
 from .errors import ToneguardError
 
@@ -22,3 +22,14 @@ def load(group: str, call: bool = False) -> dict[str, Any]:
             raise ToneguardError(f"plugin '{entry.name}'{package} ({group} = {entry.value}) cannot be loaded: "
                                  f"{type(error).__name__}" + (f": {detail}" if detail else "")) from None
     return loaded
+
+
+def registrar(table: dict[str, Any]) -> Callable[[str], Callable]:
+    """A decorator factory that files built-in functions in `table` under a name:
+    `@check("role-name")` beside the plugins an entry point group adds."""
+    def named(name: str) -> Callable:
+        def register(function):
+            table[name] = function
+            return function
+        return register
+    return named
