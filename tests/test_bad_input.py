@@ -135,6 +135,15 @@ CASES = [
      {".toneguard.yaml": "rules:\n  check-in-too-soon: {window: 2d}\n", "a.txt": LETTER}, ["a.txt"],
      "{dir}/.toneguard.yaml: rules.check-in-too-soon: option 'window' does not apply to this rule "
      "(see `toneguard explain check-in-too-soon`)"),
+    ("config: tone-model not a boolean", {".toneguard.yaml": "tone-model: maybe\n", "a.txt": LETTER}, ["a.txt"],
+     "{dir}/.toneguard.yaml: tone-model: expected true or false"),
+    ("config: a threshold outside 0-1",
+     {".toneguard.yaml": "rules:\n  bitterness: {threshold: 1.5}\n", "a.txt": LETTER}, ["a.txt"],
+     "{dir}/.toneguard.yaml: rules.bitterness.threshold: expected a number from 0 to 1"),
+    ("config: a threshold for a rule that does not listen to the tone model",
+     {".toneguard.yaml": "rules:\n  placeholder: {threshold: 0.5}\n", "a.txt": LETTER}, ["a.txt"],
+     "{dir}/.toneguard.yaml: rules.placeholder: option 'threshold' only applies to rules that listen to the tone "
+     "model (see `toneguard explain`)"),
     ("config: correspondence-root not a folder", {".toneguard.yaml": "correspondence-root: letters\n", "a.txt": LETTER},
      ["a.txt"], "{dir}/.toneguard.yaml: correspondence-root: 'letters' is not a folder (it is relative to this file)"),
     ("front matter: a date that is no date", {"a.md": "---\ndate: next tuesday\n---\n" + LETTER}, ["a.md"],
