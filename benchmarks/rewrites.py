@@ -33,6 +33,8 @@ BROKEN = [re.compile(p, re.I | re.M) for p in (
     r"^\s*(?:dear|to)\s*[,:]?\s*$",
     r"[ \t][,.;:!?]", r"[,;:]\s*[.!?]", r",\s*,",
     r"\n[ \t]*\r?\n[ \t]*\r?\n",  # an empty paragraph left behind
+    r"\b(?:at|for|with|to|of|in|on|from|about|by|the|a|an)\s+(?:and|or|but)\b",
+    r"\b(?:position|role|job|post|opening)\s+(?:position|role|job|post|opening)\b",
 )]
 FACTS = {"PERSON", "ORG", "GPE", "LOC", "FAC", "PRODUCT", "DATE", "QUANTITY", "MONEY", "PERCENT", "EVENT"}
 

@@ -392,6 +392,8 @@ _BROKEN = [re.compile(p, re.I) for p in (
     r"\b(?:at|for|with|to|of|in|on|from|about|by|as|the|a|an|your|my|our)\s*[.!?,;:]",  # "role at."
     r"^\s*(?:dear|to)\s*[,:]?\s*$",  # "Dear ,"
     r"\s[,.;:!?]", r"[,;:]\s*[.!?]", r",\s*,",  # stray punctuation
+    r"\b(?:at|for|with|to|of|in|on|from|about|by|the|a|an)\s+(?:and|or|but)\b",  # "interested in and hope"
+    r"\b(?:position|role|job|post|opening)\s+(?:position|role|job|post|opening)\b",  # "the position role"
 )]
 _FACT_ENTITIES = {"PERSON", "ORG", "GPE", "LOC", "FAC", "PRODUCT", "DATE", "QUANTITY", "MONEY", "PERCENT",
                   "WORK_OF_ART", "EVENT", "NORP"}
