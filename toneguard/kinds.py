@@ -305,7 +305,7 @@ class Draft:
         matched = self.letter.body[span[0]:span[1]] if span else ""
         result = []
         for suggest in rule.suggest:
-            if not self._applies(suggest, matched):
+            if not self._applies(suggest, matched) or suggest.otherwise and result:
                 continue
             target = self.target(suggest.target, span)
             if span and target is None:

@@ -53,6 +53,7 @@ class Suggest:
     stages: tuple[str, ...] = ()  # only for letters at these stages (all when empty)
     register: str | None = None  # only for casual notes ("casual") or only for the others ("formal")
     after: str | None = None  # insert at start: after the opening sentence when that rule matches it
+    otherwise: bool = False  # only when none of the suggestions above it applies
 
 
 @dataclass(frozen=True)
@@ -541,7 +542,7 @@ def _suggestions(check: _Checker) -> tuple[Suggest, ...]:
         if len(actions) != 1:
             check.fail(f"give exactly one of {', '.join(ACTIONS)}", where)
         unknown = set(item) - set(ACTIONS) - {"at", "safe", "when", "unless", "target", "shouted", "marks",
-                                              "stages", "register", "after"}
+                                              "stages", "register", "after", "otherwise"}
         if unknown:
             check.fail(f"unknown key {sorted(unknown)[0]!r}", where)
         action = actions[0]
@@ -555,7 +556,7 @@ def _suggestions(check: _Checker) -> tuple[Suggest, ...]:
             check.fail("'at' is start (after the greeting) or end (before the sign-off)", where)
         if item.get("target", "match") not in TARGETS:
             check.fail(f"'target' is one of {', '.join(TARGETS)}", where)
-        for flag in ("safe", "shouted", "marks"):
+        for flag in ("safe", "shouted", "marks", "otherwise"):
             if not isinstance(item.get(flag, False), bool):
                 check.fail(f"'{flag}' is true or false", where)
         stages = check.strings(f"{where}.stages", item.get("stages", []))
@@ -588,6 +589,7 @@ def _suggestions(check: _Checker) -> tuple[Suggest, ...]:
             stages=stages,
             register=item.get("register"),
             after=item.get("after"),
+            otherwise=item.get("otherwise", False),
         ))
     return tuple(result)
 
