@@ -32,6 +32,7 @@ from urllib.parse import urlencode
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from generate import draft  # noqa: E402
+from table import cores, print_table  # noqa: E402
 
 TONEGUARD = str(Path(sys.executable).with_name("toneguard"))
 
@@ -184,13 +185,8 @@ def main() -> int:
 
 
 def report(rows) -> int:
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"toneguard serve speed, {cores} cores, load average {load:.1f} at the end\n")
-    print("| figure | value | target | holds |\n|---|---:|---|---|")
-    for name, value, target, holds in rows:
-        print(f"| {name} | {value} | {target} | {holds} |")
-    return 0 if all(r[3] != "NO" for r in rows) else 1
+    return print_table(f"toneguard serve speed, {cores()} cores, load average {load:.1f} at the end", rows)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from table import cores, print_table
+
 HERE = Path(__file__).resolve().parent
 PYTHON = sys.executable
 TONEGUARD = [PYTHON, "-m", "toneguard"]
@@ -113,12 +115,7 @@ def main() -> int:
         latency = lsp_latency(editor_draft(text), 30, Path(work))
         row(f"editor: the same beside {n} other drafts on disk (median)", latency, "ms")
 
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    print(f"toneguard speed, {options.drafts} drafts of 80-250 words, {cores} cores, model {model}\n")
-    print("| figure | value | target | holds |\n|---|---:|---|---|")
-    for name, value, target, holds in rows:
-        print(f"| {name} | {value} | {target} | {holds} |")
-    return 0 if all(r[3] != "NO" for r in rows) else 1
+    return print_table(f"toneguard speed, {options.drafts} drafts of 80-250 words, {cores()} cores, model {model}", rows)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS, REPO, lint
+from conftest import CORPUS, REPO, RULE_TEMPLATE, lint
 from test_serve import readme_errors
 
 pytestmark = pytest.mark.slow
@@ -171,20 +171,7 @@ def test_a_server_with_another_configuration_is_not_used(server, folder, tmp_pat
     assert "answered 409" in err.splitlines()[0] and "linting here instead" in err.splitlines()[0]
 
 
-RULE = """\
-id: synergy
-extends: existence
-severity: warning
-message: Says "synergy".
-why: Jargon.
-source: {article: "002", quote: "be specific"}
-match:
-  phrases: [synergy]
-suggest: [teamwork]
-examples:
-  fires: [Great synergy.]
-  quiet: [Great teamwork.]
-"""
+RULE = RULE_TEMPLATE.format(id="synergy")
 
 
 def test_the_tone_model_flag_reaches_the_server(tmp_path):

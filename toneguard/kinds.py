@@ -260,7 +260,8 @@ class Draft:
         """Whether sentence `index` has no end mark and the next goes on in the same paragraph."""
         this, following = self.sentences[index], self.sentences[index + 1]
         between = self.letter.body[this.end_char:following.start_char]
-        return not _ends_sentence(this) and "\n" not in between and following.end_char <= self.content_end
+        return not _ends_sentence(this) and not any(c in between for c in "\r\n") and \
+            following.end_char <= self.content_end
 
     @cached_property
     def casual(self) -> bool:
